@@ -1,0 +1,61 @@
+# Two commands matter: `make run` (the whole system locally) and `make test`.
+# Both create their virtual environments on first use.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+export SAM_CLI_TELEMETRY := 0
+
+PYTHON ?= python3
+VENV ?= .venv
+SAM_VENV ?= .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+SAM_PYTHON ?= $(shell command -v pyenv >/dev/null 2>&1 && ls -d "$$(pyenv root)"/versions/3.13*/bin/python 2>/dev/null | tail -n 1)
+PIP_QUIET := --quiet --disable-pip-version-check
+
+$(VENV)/.installed: requirements.txt layers/payments/requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the development environment in $(VENV) ..."
+	@$(PY) -m pip install $(PIP_QUIET) -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+	@$(PY) -c "import aws_lambda_powertools, moto, pydantic, phonenumbers, requests, cfnlint" 
+	@touch $@
+
+$(SAM_VENV)/.installed:
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	@echo "Installing AWS SAM CLI in its own environment $(SAM_VENV) ..."
+	@$(SAM_VENV)/bin/pip install $(PIP_QUIET) aws-sam-cli==1.170.0 2>&1 | grep -v "^WARNING: Location" || true
+	@$(SAM) --version >/dev/null
+	@touch $@
+
+.PHONY: help
+help: ## Show the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: venv
+venv: $(VENV)/.installed ## Create the development environment
+
+.PHONY: lint
+lint: $(VENV)/.installed ## ruff (lint and format check), mypy, cfn-lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/cfn-lint template.yaml
+
+.PHONY: validate
+validate: $(SAM_VENV)/.installed ## sam validate --lint
+	$(SAM) validate --lint --region eu-west-1
+
+.PHONY: test
+test: lint validate ## Lint, validate the template and run every test
+	$(PY) -m pytest
+
+.PHONY: build
+build: $(SAM_VENV)/.installed ## sam build (no container; needs Python 3.13 for the runtime)
+	PATH="$(dir $(SAM_PYTHON)):$$PATH" $(SAM) build
+
+.PHONY: deploy
+deploy: build ## sam deploy (guided the first time: make deploy ARGS=--guided)
+	$(SAM) deploy $(ARGS)
+
+.PHONY: clean
+clean: ## Remove build output and local state
+	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

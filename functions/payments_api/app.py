@@ -1,0 +1,91 @@
+"""Payments API (HTTP API): start a payment, read its status.
+
+Routes parse, call the domain, and map the result; errors become problem details in
+one place (``problem``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from taramoney_payments.errors import PaymentError, PaymentNotFound
+from taramoney_payments.idempotency import answer_once
+from taramoney_payments.idempotency import config as idempotency_config
+from taramoney_payments.models import PaymentRequest
+from taramoney_payments.observability import logger, metrics, tracer
+from taramoney_payments.problems import PROBLEM_CONTENT_TYPE, problem_body, problem_json
+from taramoney_payments.requests_parsing import read_idempotency_key, read_payment_request
+from taramoney_payments.services import payment_initiator, payment_repository
+from taramoney_payments.settings import get_settings
+
+app = APIGatewayHttpResolver()
+
+
+@app.post("/payments")
+def create_payment() -> Response[str]:
+    settings = get_settings()
+    request = read_payment_request(_raw_body(), min_amount=settings.min_amount, max_amount=settings.max_amount)
+    key = read_idempotency_key(app.current_event.headers.get("idempotency-key"))
+
+    def produce() -> dict[str, Any]:
+        return _start_answer(request)
+
+    answer = produce() if key is None else answer_once(key, request.model_dump(mode="json", by_alias=True), produce)
+    return _respond(answer)
+
+
+@app.get("/payments/<payment_id>")
+def get_payment(payment_id: str) -> Response[str]:
+    payment = payment_repository().get(payment_id)
+    if payment is None:
+        raise PaymentNotFound(f"No payment has the id {payment_id!r}")
+    return Response(HTTPStatus.OK.value, "application/json", body=json.dumps(payment.view()))
+
+
+@app.exception_handler(PaymentError)
+def problem(error: PaymentError) -> Response[str]:
+    return Response(int(error.status), PROBLEM_CONTENT_TYPE, body=problem_json(error))
+
+
+def _start_answer(request: PaymentRequest) -> dict[str, Any]:
+    """The answer to keep for this request: 201 with the payment, or a problem naming it."""
+    try:
+        payment = payment_initiator().start(request)
+    except PaymentError as error:
+        if error.payment_id is None:
+            raise
+        return {"status": int(error.status), "problem": problem_body(error)}
+    return {"status": HTTPStatus.CREATED.value, "payment": payment.view()}
+
+
+def _respond(answer: dict[str, Any]) -> Response[str]:
+    if "problem" in answer:
+        return Response(answer["status"], PROBLEM_CONTENT_TYPE, body=json.dumps(answer["problem"]))
+    payment = answer["payment"]
+    return Response(
+        answer["status"],
+        "application/json",
+        body=json.dumps(payment),
+        headers={"Location": f"/payments/{payment['paymentId']}"},
+    )
+
+
+def _raw_body() -> bytes:
+    event = app.current_event
+    body = event.get("body") or ""
+    return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency_config.register_lambda_context(context)
+    return app.resolve(event, context)

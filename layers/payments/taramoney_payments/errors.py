@@ -1,0 +1,77 @@
+"""What can go wrong with a payment, each with the status and code clients rely on.
+
+The one HTTP error mapper (``problems``) turns these into RFC 9457 problem details.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http import HTTPStatus
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class PaymentError(Exception):
+    """A refusal a client can act on. Subclasses fix ``status``, ``code`` and ``title``."""
+
+    status: HTTPStatus = HTTPStatus.INTERNAL_SERVER_ERROR
+    code: str = "INTERNAL_ERROR"
+    title: str = "Internal error"
+
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None, payment_id: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        self.payment_id = payment_id
+
+
+class MalformedJson(PaymentError):
+    status, code, title = HTTPStatus.BAD_REQUEST, "MALFORMED_JSON", "Malformed JSON"
+
+
+class PayloadTooLarge(PaymentError):
+    status, code, title = HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "PAYLOAD_TOO_LARGE", "Payload too large"
+
+
+class RequestValidationFailed(PaymentError):
+    status, code, title = HTTPStatus.UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", "Invalid request"
+
+
+class InvalidPhoneNumberError(PaymentError):
+    status, code, title = HTTPStatus.UNPROCESSABLE_ENTITY, "INVALID_PHONE_NUMBER", "Invalid phone number"
+
+
+class UnsupportedOperatorError(PaymentError):
+    status, code, title = HTTPStatus.UNPROCESSABLE_ENTITY, "UNSUPPORTED_OPERATOR", "Unsupported operator"
+
+
+class IdempotencyKeyReused(PaymentError):
+    status, code, title = HTTPStatus.CONFLICT, "IDEMPOTENCY_KEY_REUSED", "Idempotency key reused"
+
+
+class RequestInProgress(PaymentError):
+    status, code, title = HTTPStatus.CONFLICT, "REQUEST_IN_PROGRESS", "Request in progress"
+
+
+class TooManyPendingPayments(PaymentError):
+    status, code, title = HTTPStatus.TOO_MANY_REQUESTS, "TOO_MANY_PENDING_PAYMENTS", "Too many pending payments"
+
+
+class PaymentNotFound(PaymentError):
+    status, code, title = HTTPStatus.NOT_FOUND, "PAYMENT_NOT_FOUND", "Payment not found"
+
+
+class ProviderRejected(PaymentError):
+    status, code, title = HTTPStatus.BAD_GATEWAY, "PROVIDER_REJECTED", "Payment refused by the provider"
+
+
+class ProviderUnavailable(PaymentError):
+    status, code, title = HTTPStatus.BAD_GATEWAY, "PROVIDER_UNAVAILABLE", "Payment provider unavailable"
+
+
+class ProviderTimedOut(ProviderUnavailable):
+    status = HTTPStatus.GATEWAY_TIMEOUT

@@ -1,0 +1,152 @@
+"""Starting a payment: store it PENDING, then ask Taramoney for the USSD prompt.
+
+The payment is written before the provider is called, so no order Taramoney knows of
+is ever missing from the table. What happens next depends on what Taramoney said:
+- accepted: the payment keeps the vendor and USSD code, and stays PENDING;
+- refused, or surely never received: the payment is closed as FAILURE;
+- unknown (timeout, 5xx, unreadable answer): it stays PENDING and the webhook or
+  the deadline settles it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from .clock import utc_now
+from .credentials import MerchantCredentials
+from .errors import ProviderRejected, ProviderTimedOut, ProviderUnavailable, TooManyPendingPayments
+from .models import Payment, PaymentRequest, PaymentStatus
+from .observability import logger
+from .phone import mask_phone
+from .repository import PaymentRepository, PhoneLimitReached
+from .taramoney import (
+    OrderNotDelivered,
+    OrderOutcomeUnknown,
+    OrderRejected,
+    OrderTimedOut,
+    PaymentOrder,
+    TaramoneyClient,
+)
+from .webhook_tokens import webhook_url
+
+NOT_DELIVERED_REASON = "PROVIDER_UNREACHABLE"
+
+
+def new_payment_id() -> str:
+    """128 random bits, URL-safe. Drawn from the OS at call time, so unique after a SnapStart restore."""
+    return secrets.token_urlsafe(16)
+
+
+class PaymentInitiator:
+    def __init__(
+        self,
+        repository: PaymentRepository,
+        provider: TaramoneyClient,
+        credentials: Callable[[], MerchantCredentials],
+        *,
+        webhook_base_url: str,
+        payment_timeout_seconds: int,
+        max_pending_per_phone: int,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._repository = repository
+        self._provider = provider
+        self._credentials = credentials
+        self._webhook_base_url = webhook_base_url
+        self._timeout = timedelta(seconds=payment_timeout_seconds)
+        self._max_pending = max_pending_per_phone
+        self._clock = clock
+
+    def start(self, request: PaymentRequest) -> Payment:
+        """Start one payment; raises a ``PaymentError`` carrying ``payment_id`` once one exists."""
+        credentials = self._credentials()  # before storing anything: no secret, no payment
+        payment = self._store_pending(request)
+        logger.append_keys(payment_id=payment.payment_id)
+        order = PaymentOrder(
+            product_id=request.product_id,
+            product_name=request.product_name,
+            product_price=request.product_price,
+            phone_number=payment.phone_number,
+            webhook_url=webhook_url(self._webhook_base_url, payment.payment_id, credentials.webhook_signing_key),
+        )
+        try:
+            accepted = self._provider.place_order(order, credentials)
+        except OrderRejected as refusal:
+            self._close(payment, reason=str(refusal))
+            logger.warning("Taramoney refused the order", extra={"provider_message": str(refusal)})
+            raise ProviderRejected(
+                f"Taramoney refused the payment: {refusal}", payment_id=payment.payment_id
+            ) from refusal
+        except OrderNotDelivered as error:
+            self._close(payment, reason=NOT_DELIVERED_REASON)
+            logger.warning("Taramoney unreachable, payment closed", extra={"reason": str(error)})
+            raise ProviderUnavailable(
+                "The payment provider could not be reached; nothing was charged", payment_id=payment.payment_id
+            ) from error
+        except OrderTimedOut as error:
+            logger.warning("Taramoney timed out, payment left PENDING")
+            raise ProviderTimedOut(
+                "The payment provider did not answer in time; the payment stays PENDING until it settles",
+                payment_id=payment.payment_id,
+            ) from error
+        except OrderOutcomeUnknown as error:
+            logger.warning("Taramoney's answer unusable, payment left PENDING", extra={"reason": str(error)})
+            raise ProviderUnavailable(
+                "The payment provider answered with an error; the payment stays PENDING until it settles",
+                payment_id=payment.payment_id,
+            ) from error
+        logger.info("Payment order accepted", extra={"vendor": accepted.vendor})
+        return self._repository.record_order_accepted(
+            payment.payment_id, vendor=accepted.vendor, ussd_code=accepted.ussd_code, now=self._clock()
+        )
+
+    def _store_pending(self, request: PaymentRequest) -> Payment:
+        now = self._clock()
+        payment = Payment(
+            payment_id=new_payment_id(),
+            status=PaymentStatus.PENDING,
+            product_id=request.product_id,
+            product_name=request.product_name,
+            product_price=request.product_price,
+            phone_number=request.phone_number,
+            metadata=request.metadata,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + self._timeout,
+        )
+        try:
+            self._repository.add_pending(payment, max_pending_per_phone=self._max_pending)
+        except PhoneLimitReached:
+            if not self._free_stale_slots(payment.phone_number, now):
+                raise self._too_many_pending(payment.phone_number) from None
+            try:
+                self._repository.add_pending(payment, max_pending_per_phone=self._max_pending)
+            except PhoneLimitReached:
+                raise self._too_many_pending(payment.phone_number) from None
+        return payment
+
+    def _free_stale_slots(self, phone_number: str, now: datetime) -> bool:
+        """Give back slots held by payments that left PENDING or passed their deadline.
+
+        Slots are normally given back as payments settle; this heals a number whose
+        release was missed, and costs reads only on the refusal path.
+        """
+        held = self._repository.pending_payment_ids(phone_number)
+        payments = self._repository.get_many(held)
+        live = {p.payment_id for p in payments if p.status is PaymentStatus.PENDING and p.expires_at > now}
+        stale = held - live
+        self._repository.release_phone_slots(phone_number, stale)
+        return bool(stale)
+
+    def _too_many_pending(self, phone_number: str) -> TooManyPendingPayments:
+        logger.info("Pending payments limit reached", extra={"phone": mask_phone(phone_number)})
+        return TooManyPendingPayments(
+            f"This phone number already has {self._max_pending} payments waiting for confirmation; "
+            "confirm or cancel them on the phone, or try again later"
+        )
+
+    def _close(self, payment: Payment, *, reason: str) -> None:
+        self._repository.mark_failed_at_initiation(payment.payment_id, reason=reason, now=self._clock())
+        self._repository.release_phone_slots(payment.phone_number, [payment.payment_id])

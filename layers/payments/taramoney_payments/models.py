@@ -1,0 +1,119 @@
+"""The payment, the request that starts one, and the view clients read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from .clock import isoformat
+from .phone import InvalidPhoneNumber, UnsupportedOperator, parse_mobile_number
+
+CURRENCY = "XAF"
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "PENDING"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    EXPIRED = "EXPIRED"
+
+
+UtcDatetime = Annotated[datetime, PlainSerializer(isoformat, return_type=str)]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank_string", "must not be blank")
+    return value
+
+
+def _cameroon_mobile(value: str) -> str:
+    """Replace any accepted spelling by the 9-digit national form, or refuse it."""
+    try:
+        return parse_mobile_number(value).national
+    except UnsupportedOperator as error:
+        raise PydanticCustomError("unsupported_operator", str(error)) from error
+    except InvalidPhoneNumber as error:
+        raise PydanticCustomError("invalid_phone_number", "{reason}", {"reason": str(error)}) from error
+
+
+ProductId = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_not_blank)]
+ProductName = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_not_blank)]
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+MetadataValue = Annotated[str, StringConstraints(max_length=500)]
+CameroonMobile = Annotated[str, StringConstraints(max_length=32), AfterValidator(_cameroon_mobile)]
+
+
+class _Camel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class PaymentRequest(_Camel):
+    """The body of ``POST /payments``; unknown fields and loose types are refused.
+
+    Validate with ``context={"min_amount": ..., "max_amount": ...}`` to apply the
+    merchant's configured price range.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, alias_generator=to_camel, populate_by_name=True)
+
+    product_id: ProductId
+    product_name: ProductName
+    product_price: int = Field(description="Whole XAF (FCFA)")
+    phone_number: CameroonMobile = Field(
+        description="Orange or MTN Cameroon number, e.g. 655123456 or +237 6 55 12 34 56"
+    )
+    metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict, max_length=20)
+
+    @field_validator("product_price")
+    @classmethod
+    def _price_in_range(cls, price: int, info: ValidationInfo) -> int:
+        context = info.context or {}
+        low, high = context.get("min_amount", 100), context.get("max_amount", 1_000_000)
+        if not low <= price <= high:
+            raise PydanticCustomError(
+                "amount_out_of_range", "must be between {low} and {high} XAF", {"low": low, "high": high}
+            )
+        return price
+
+
+class Payment(_Camel):
+    """A payment as stored and as shown: the fields of the payment view, nothing secret."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    payment_id: str
+    status: PaymentStatus
+    product_id: str
+    product_name: str
+    product_price: int
+    currency: str = CURRENCY
+    phone_number: str
+    vendor: str | None = None
+    ussd_code: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    expires_at: UtcDatetime
+    completed_at: UtcDatetime | None = None
+    failure_reason: str | None = None
+    provider_payment_id: str | None = None
+    collection_id: str | None = None
+
+    def view(self) -> dict[str, Any]:
+        """The JSON payment view of the API and of every event."""
+        return self.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,16 @@
+"""The service's logger, metrics and tracer (Powertools), shared by every function.
+
+Log lines carry the correlation id and ``payment_id``; phone numbers only ever appear
+masked (``phone.mask_phone``) and secrets never.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+SERVICE = "taramoney-payments"
+METRICS_NAMESPACE = "TaramoneyPayments"
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
+tracer = Tracer(service=SERVICE)

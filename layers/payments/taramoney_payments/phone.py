@@ -1,0 +1,95 @@
+"""Cameroon mobile numbers: the one normaliser, the operator check and the log mask.
+
+The operator table comes from ``phonenumbers`` (kept current by its maintainers), not
+from a hand-written prefix list. Only ``phonenumbers.carrier`` is imported: the
+geocoder and timezone data are never needed here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+import phonenumbers
+from phonenumbers import PhoneNumberType, carrier
+
+# What a customer may type: digits with an optional leading + and spaces, dots or dashes.
+_ACCEPTED_CHARACTERS = re.compile(r"^\+?[0-9][0-9 .\-]*$")
+_MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+class Vendor(StrEnum):
+    """The mobile-money operators Taramoney collects for, in its own spelling."""
+
+    ORANGE_CAMEROON = "ORANGE_CAMEROON"
+    MTN_CAMEROON = "MTN_CAMEROON"
+
+
+_VENDOR_BY_CARRIER = {"orange": Vendor.ORANGE_CAMEROON, "mtn cameroon": Vendor.MTN_CAMEROON, "mtn": Vendor.MTN_CAMEROON}
+
+
+class InvalidPhoneNumber(ValueError):
+    """Not a valid Cameroon mobile number: malformed, foreign, or a landline."""
+
+
+class UnsupportedOperator(ValueError):
+    """A valid Cameroon mobile number of an operator Taramoney does not serve."""
+
+    def __init__(self, operator: str) -> None:
+        super().__init__(f"{operator or 'this operator'} is not supported: use an Orange or MTN number")
+        self.operator = operator
+
+
+@dataclass(frozen=True, slots=True)
+class MobileNumber:
+    """A Cameroon mobile number in its 9-digit national form, with the operator its prefix suggests.
+
+    Numbers are portable in Cameroon, so ``likely_vendor`` is a hint: the vendor that
+    counts is the one Taramoney answers with.
+    """
+
+    national: str
+    likely_vendor: Vendor | None
+
+    @property
+    def masked(self) -> str:
+        return mask_phone(self.national)
+
+
+def normalise_phone(raw: str) -> str:
+    """The 9-digit national form of any accepted spelling of a Cameroon number, or raise."""
+    return parse_mobile_number(raw, require_supported_operator=False).national
+
+
+def parse_mobile_number(raw: str, *, require_supported_operator: bool = True) -> MobileNumber:
+    """Parse ``6XXXXXXXX``, ``+2376XXXXXXXX``, ``2376XXXXXXXX`` or ``002376XXXXXXXX``.
+
+    Spaces, dots and dashes are allowed anywhere. Raises ``InvalidPhoneNumber`` or
+    ``UnsupportedOperator``.
+    """
+    text = raw.strip()
+    if not _ACCEPTED_CHARACTERS.match(text):
+        raise InvalidPhoneNumber("use digits only, optionally with +, spaces, dots or dashes")
+    try:
+        number = phonenumbers.parse(text, "CM")
+    except phonenumbers.NumberParseException as error:
+        raise InvalidPhoneNumber("not a phone number") from error
+    if number.country_code != 237 or not phonenumbers.is_valid_number_for_region(number, "CM"):
+        raise InvalidPhoneNumber("not a valid Cameroon phone number")
+    if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+        raise InvalidPhoneNumber("not a mobile number")
+    operator = carrier.name_for_valid_number(number, "en")
+    vendor = _VENDOR_BY_CARRIER.get(operator.strip().lower())
+    national = str(number.national_number)
+    if vendor is None and require_supported_operator:
+        raise UnsupportedOperator(operator)
+    return MobileNumber(national=national, likely_vendor=vendor)
+
+
+def mask_phone(number: str) -> str:
+    """``655123456`` -> ``655***456``: enough to help support, never the whole number."""
+    digits = re.sub(r"\D", "", number)
+    if len(digits) < 7:
+        return "***"
+    return f"{digits[:3]}***{digits[-3:]}"

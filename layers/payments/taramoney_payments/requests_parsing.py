@@ -1,0 +1,63 @@
+"""Reading a ``POST /payments`` request: size, JSON, fields and the idempotency key.
+
+Turns pydantic's errors into the codes of the contract: a body that is not a JSON
+object is ``MALFORMED_JSON``; a bad phone alone is ``INVALID_PHONE_NUMBER`` or
+``UNSUPPORTED_OPERATOR``; anything else is ``VALIDATION_ERROR`` with every field listed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import ValidationError
+
+from .errors import (
+    FieldError,
+    InvalidPhoneNumberError,
+    MalformedJson,
+    PayloadTooLarge,
+    PaymentError,
+    RequestValidationFailed,
+    UnsupportedOperatorError,
+)
+from .models import PaymentRequest
+
+MAX_BODY_BYTES = 8 * 1024
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_PHONE_ERRORS: dict[str, type[PaymentError]] = {
+    "invalid_phone_number": InvalidPhoneNumberError,
+    "unsupported_operator": UnsupportedOperatorError,
+}
+
+
+def read_payment_request(body: bytes, *, min_amount: int, max_amount: int) -> PaymentRequest:
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The body must not exceed {MAX_BODY_BYTES} bytes")
+    try:
+        return PaymentRequest.model_validate_json(body, context={"min_amount": min_amount, "max_amount": max_amount})
+    except ValidationError as error:
+        raise _refusal(error) from None
+
+
+def _refusal(error: ValidationError) -> PaymentError:
+    problems = error.errors(include_url=False, include_input=False)
+    if any(not problem["loc"] for problem in problems):  # the document itself: not JSON, or not an object
+        return MalformedJson("The body must be a JSON object")
+    fields = [
+        FieldError(field=".".join(str(part) for part in problem["loc"]), message=problem["msg"]) for problem in problems
+    ]
+    kinds = {problem["type"] for problem in problems}
+    if len(kinds) == 1 and (kind := kinds.pop()) in _PHONE_ERRORS:
+        return _PHONE_ERRORS[kind](fields[0].message, errors=fields)
+    return RequestValidationFailed("The request has invalid fields", errors=fields)
+
+
+def read_idempotency_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(value):
+        raise RequestValidationFailed(
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            errors=[FieldError(field="Idempotency-Key", message="must be 1 to 255 visible ASCII characters")],
+        )
+    return value

@@ -1,0 +1,35 @@
+"""The service objects of one container, built from the settings on first use."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from .aws import aws_client
+from .credentials import load_credentials
+from .initiation import PaymentInitiator
+from .repository import PaymentRepository
+from .settings import get_settings
+from .taramoney import TaramoneyClient
+
+
+@cache
+def payment_repository() -> PaymentRepository:
+    return PaymentRepository(aws_client("dynamodb"), get_settings().payments_table_name)
+
+
+@cache
+def payment_initiator() -> PaymentInitiator:
+    settings = get_settings()
+    provider = TaramoneyClient(
+        settings.taramoney_api_url,
+        connect_timeout=settings.provider_connect_timeout_seconds,
+        read_timeout=settings.provider_read_timeout_seconds,
+    )
+    return PaymentInitiator(
+        payment_repository(),
+        provider,
+        load_credentials,
+        webhook_base_url=settings.webhook_base_url,
+        payment_timeout_seconds=settings.payment_timeout_seconds,
+        max_pending_per_phone=settings.max_pending_per_phone,
+    )

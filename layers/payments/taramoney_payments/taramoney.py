@@ -1,0 +1,122 @@
+"""The Taramoney ``cmmobile`` client: one order in, a USSD code or a typed refusal out.
+
+Taramoney answers refusals with HTTP 200 and ``status: FAILURE`` (or ``ERROR``), spells
+its success message ``API_ORDER_SUCESSFULL`` and sometimes adds fields: this client
+compares ``status`` case-insensitively, keeps the raw ``message`` and ignores the rest.
+What it raises says whether the order surely never reached Taramoney (the payment can
+be closed) or whether its fate is unknown (the webhook or the deadline will tell).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import requests
+from urllib3.exceptions import NewConnectionError
+
+from .credentials import MerchantCredentials
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentOrder:
+    """What the payment API sends to Taramoney for one payment."""
+
+    product_id: str
+    product_name: str
+    product_price: int
+    phone_number: str
+    webhook_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAccepted:
+    vendor: str
+    ussd_code: str
+    message: str
+
+
+class ProviderError(Exception):
+    """Taramoney did not accept the order."""
+
+
+class OrderRejected(ProviderError):
+    """Taramoney answered and refused the order; ``str(error)`` is its raw message."""
+
+
+class OrderNotDelivered(ProviderError):
+    """The order surely never reached Taramoney (connection refused, DNS failure)."""
+
+
+class OrderOutcomeUnknown(ProviderError):
+    """Taramoney may have the order: a 5xx or unreadable answer. The webhook will tell."""
+
+
+class OrderTimedOut(OrderOutcomeUnknown):
+    """Taramoney did not answer in time; it may still send the USSD prompt."""
+
+
+@cache
+def _session() -> requests.Session:
+    session = requests.Session()
+    session.headers.update({"Accept": "application/json", "User-Agent": "taramoney-payments/1.0"})
+    return session
+
+
+class TaramoneyClient:
+    """Posts orders to the configured endpoint (``TaramoneyApiUrl``) with explicit timeouts."""
+
+    def __init__(self, api_url: str, *, connect_timeout: float, read_timeout: float) -> None:
+        self._api_url = api_url
+        self._timeout = (connect_timeout, read_timeout)
+
+    def place_order(self, order: PaymentOrder, credentials: MerchantCredentials) -> OrderAccepted:
+        body = {
+            "apiKey": credentials.api_key,
+            "businessId": credentials.business_id,
+            "productId": order.product_id,
+            "productName": order.product_name,
+            "productPrice": order.product_price,
+            "phoneNumber": order.phone_number,
+            "webHookUrl": order.webhook_url,
+        }
+        try:
+            response = _session().post(self._api_url, json=body, timeout=self._timeout)
+        except requests.ConnectTimeout as error:
+            raise OrderNotDelivered("could not connect to Taramoney in time") from error
+        except requests.Timeout as error:
+            raise OrderTimedOut("Taramoney did not answer in time") from error
+        except requests.ConnectionError as error:
+            if _never_connected(error):
+                raise OrderNotDelivered("could not reach Taramoney") from error
+            raise OrderOutcomeUnknown("the connection to Taramoney broke") from error
+        except requests.RequestException as error:
+            raise OrderOutcomeUnknown("the call to Taramoney failed") from error
+        return _read_answer(response)
+
+
+def _never_connected(error: requests.ConnectionError) -> bool:
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+def _read_answer(response: requests.Response) -> OrderAccepted:
+    if response.status_code >= 500:
+        raise OrderOutcomeUnknown(f"Taramoney answered HTTP {response.status_code}")
+    try:
+        answer: Any = response.json()
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        if 400 <= response.status_code < 500:
+            raise OrderRejected(f"HTTP_{response.status_code}")
+        raise OrderOutcomeUnknown("Taramoney's answer is not a JSON object")
+    status = str(answer.get("status", "")).strip().upper()
+    message = str(answer.get("message") or "")
+    if status in {"FAILURE", "ERROR"} or 400 <= response.status_code < 500:
+        raise OrderRejected(message or f"HTTP_{response.status_code}")
+    vendor, ussd_code = answer.get("vendor"), answer.get("ussdCode")
+    if status != "SUCCESS" or not isinstance(vendor, str) or not isinstance(ussd_code, str):
+        raise OrderOutcomeUnknown("Taramoney's answer has no usable status, vendor and USSD code")
+    return OrderAccepted(vendor=vendor, ussd_code=ussd_code, message=message)

@@ -1,0 +1,193 @@
+"""Create the template's stateful resources in an AWS endpoint (moto), and resolve intrinsics.
+
+Each supported CloudFormation type has one creator that maps its properties onto the
+API call AWS itself makes; compute (functions, APIs, URLs) is served by the local
+runtime instead. Physical names are ``{stack}-{LogicalId}``, as CloudFormation makes them.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from .template import Template
+
+ACCOUNT_ID = "123456789012"
+
+
+@dataclass
+class Stack:
+    """What the created resources are called: enough to resolve ``Ref`` and ``Fn::GetAtt``."""
+
+    name: str
+    region: str
+    parameters: dict[str, str]
+    refs: dict[str, str] = field(default_factory=dict)
+    attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def resolve(self, value: Any) -> Any:
+        """Evaluate Ref, Fn::GetAtt, Fn::Sub, Fn::Join and Fn::Select against what exists."""
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((function, argument),) = value.items()
+            if function == "Ref":
+                return self._ref(argument)
+            if function == "Fn::GetAtt":
+                name, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+                return self.attributes[(name, attribute)]
+            if function == "Fn::Sub":
+                return self._sub(argument)
+            if function == "Fn::Join":
+                separator, items = argument
+                return separator.join(str(item) for item in self.resolve(items))
+            if function == "Fn::Select":
+                index, items = argument
+                return self.resolve(items)[int(self.resolve(index))]
+        return {key: self.resolve(item) for key, item in value.items()}
+
+    def _ref(self, name: str) -> str:
+        pseudo = {
+            "AWS::Region": self.region,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::StackName": self.name,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::Partition": "aws",
+            "AWS::NoValue": "",
+        }
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        return self.refs[name]
+
+    def _sub(self, argument: Any) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        values = {key: str(self.resolve(item)) for key, item in variables.items()}
+        out, rest = "", text
+        while "${" in rest:
+            before, _, after = rest.partition("${")
+            name, _, rest = after.partition("}")
+            if name in values:
+                out += before + values[name]
+            elif "." in name:
+                resource, attribute = name.split(".", 1)
+                out += before + self.attributes[(resource, attribute)]
+            else:
+                out += before + str(self._ref(name))
+        return out + rest
+
+    def physical_name(self, logical_id: str) -> str:
+        return f"{self.name}-{logical_id}"
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{resource}"
+
+
+def default_parameters(template: Template, overrides: dict[str, str] | None = None) -> dict[str, str]:
+    values = {name: str(spec.get("Default", "")) for name, spec in template.parameters.items()}
+    values.update(overrides or {})
+    return values
+
+
+def _create_table(stack: Stack, logical_id: str, props: dict[str, Any], session: boto3.Session) -> None:
+    client = session.client("dynamodb")
+    name = stack.physical_name(logical_id)
+    request: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PROVISIONED"),
+    }
+    if "GlobalSecondaryIndexes" in props:
+        request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    if "StreamSpecification" in props:
+        request["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    if props.get("SSESpecification", {}).get("SSEEnabled"):
+        request["SSESpecification"] = {"Enabled": True}
+    description = client.create_table(**request)["TableDescription"]
+    if "TimeToLiveSpecification" in props:
+        client.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
+    stack.refs[logical_id] = name
+    stack.attributes[(logical_id, "Arn")] = description["TableArn"]
+    if "LatestStreamArn" in description:
+        stack.attributes[(logical_id, "StreamArn")] = description["LatestStreamArn"]
+
+
+_QUEUE_ATTRIBUTES = {
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+    "RedrivePolicy",
+    "DelaySeconds",
+    "SqsManagedSseEnabled",
+}
+
+
+def _queue_attribute(value: Any) -> str:
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _create_queue(stack: Stack, logical_id: str, props: dict[str, Any], session: boto3.Session) -> None:
+    client = session.client("sqs")
+    name = props.get("QueueName") or stack.physical_name(logical_id)
+    attributes = {key: _queue_attribute(value) for key, value in props.items() if key in _QUEUE_ATTRIBUTES}
+    url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    stack.refs[logical_id] = url
+    stack.attributes[(logical_id, "QueueName")] = name
+    stack.attributes[(logical_id, "QueueUrl")] = url
+    stack.attributes[(logical_id, "Arn")] = stack.arn("sqs", name)
+
+
+def _create_secret(stack: Stack, logical_id: str, props: dict[str, Any], session: boto3.Session) -> None:
+    """A secret as CloudFormation makes it, with its generated key drawn locally."""
+    client = session.client("secretsmanager")
+    generate = props.get("GenerateSecretString", {})
+    value: Any = props.get("SecretString")
+    if value is None:
+        alphabet = string.ascii_letters + string.digits
+        generated = "".join(secrets.choice(alphabet) for _ in range(int(generate.get("PasswordLength", 32))))
+        if "SecretStringTemplate" in generate:
+            document = json.loads(generate["SecretStringTemplate"])
+            document[generate["GenerateStringKey"]] = generated
+            value = json.dumps(document)
+        else:
+            value = generated
+    arn = client.create_secret(Name=stack.physical_name(logical_id), SecretString=value)["ARN"]
+    stack.refs[logical_id] = arn
+
+
+CREATORS: dict[str, Callable[[Stack, str, dict[str, Any], boto3.Session], None]] = {
+    "AWS::DynamoDB::Table": _create_table,
+    "AWS::SQS::Queue": _create_queue,
+    "AWS::SecretsManager::Secret": _create_secret,
+}
+
+
+def create_resources(template: Template, stack: Stack, session: boto3.Session) -> Stack:
+    """Create every resource of a supported type, dependencies first (Ref/GetAtt order)."""
+    pending = {name: res for name, res in template.resources.items() if res["Type"] in CREATORS}
+    while pending:
+        progressed = False
+        for logical_id, resource in list(pending.items()):
+            try:
+                props = stack.resolve(resource.get("Properties", {}))
+            except KeyError:
+                continue  # depends on something not created yet
+            CREATORS[resource["Type"]](stack, logical_id, props, session)
+            del pending[logical_id]
+            progressed = True
+        if not progressed:
+            raise RuntimeError(f"cannot resolve the dependencies of {sorted(pending)}")
+    return stack
