@@ -6,7 +6,10 @@ from functools import cache
 
 from .aws import aws_client
 from .credentials import load_credentials
+from .expiry import PaymentExpirer
 from .initiation import PaymentInitiator
+from .outbox import PaymentEventRelay
+from .publisher import EventBridgePublisher
 from .repository import PaymentRepository
 from .settings import get_settings
 from .taramoney import TaramoneyClient
@@ -33,3 +36,14 @@ def payment_initiator() -> PaymentInitiator:
         payment_timeout_seconds=settings.payment_timeout_seconds,
         max_pending_per_phone=settings.max_pending_per_phone,
     )
+
+
+@cache
+def payment_event_relay() -> PaymentEventRelay:
+    publisher = EventBridgePublisher(aws_client("events"), get_settings().event_bus_name)
+    return PaymentEventRelay(publisher, payment_repository())
+
+
+@cache
+def payment_expirer() -> PaymentExpirer:
+    return PaymentExpirer(payment_repository(), max_per_run=get_settings().max_expiries_per_run)
