@@ -40,7 +40,11 @@ def payment_initiator() -> PaymentInitiator:
 
 @cache
 def payment_event_relay() -> PaymentEventRelay:
-    publisher = EventBridgePublisher(aws_client("events"), get_settings().event_bus_name)
+    bus_name = get_settings().event_bus_name
+    if not bus_name:
+        # Without it PutEvents would fall back to the default bus, where no rule listens.
+        raise RuntimeError("EVENT_BUS_NAME is not configured")
+    publisher = EventBridgePublisher(aws_client("events"), bus_name)
     return PaymentEventRelay(publisher, payment_repository())
 
 
