@@ -4,7 +4,9 @@ The run reads the PENDING payments past ``expiresAt`` from the sparse index (nev
 Scan), oldest first and at most ``max_per_run`` of them, and closes each with a
 conditional write. A payment a webhook settled in the meantime fails that condition
 and is left as the webhook made it. Announcing the expiry is the outbox's job: the
-EXPIRED status reaches the table's stream like any other.
+EXPIRED status reaches the table's stream like any other. With a ``Reconciler``
+(optional, ``reconciliation``), Taramoney is asked first and what it knows is applied
+instead of the expiry.
 """
 
 from __future__ import annotations
@@ -17,8 +19,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .clock import utc_now
+from .models import PaymentStatus
 from .observability import logger, metrics
+from .reconciliation import Reconciler
 from .repository import PaymentRepository
+
+
+class ReconciliationFailed(Exception):
+    """Asking Taramoney about a payment, or applying its answer, failed."""
 
 
 class ExpiryIncomplete(Exception):
@@ -27,14 +35,16 @@ class ExpiryIncomplete(Exception):
 
 @dataclass
 class ExpiryRun:
-    """What one run did: payments it expired, payments settled before it could, and failures."""
+    """What one run did: payments it expired, settled before it could, settled by the provider's answer, failed."""
 
     expired: list[str] = field(default_factory=list)
     settled_first: list[str] = field(default_factory=list)
+    reconciled: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
-        return {"expired": len(self.expired), "settledFirst": len(self.settled_first), "failed": len(self.failed)}
+        counts = {"expired": len(self.expired), "settledFirst": len(self.settled_first), "failed": len(self.failed)}
+        return {**counts, "reconciled": len(self.reconciled)} if self.reconciled else counts
 
 
 class PaymentExpirer:
@@ -45,8 +55,10 @@ class PaymentExpirer:
         max_per_run: int,
         page_size: int = 100,
         clock: Callable[[], datetime] = utc_now,
+        reconciler: Reconciler | None = None,
     ) -> None:
         self._repository = repository
+        self._reconciler = reconciler
         self._max_per_run = max_per_run
         self._page_size = page_size
         self._clock = clock
@@ -59,8 +71,11 @@ class PaymentExpirer:
             now, limit=self._max_per_run, page_size=self._page_size
         ):
             try:
+                if self._reconciled(payment_id):
+                    run.reconciled.append(payment_id)
+                    continue
                 expired = self._repository.mark_expired(payment_id, now=now)
-            except (ClientError, BotoCoreError):
+            except (ClientError, BotoCoreError, ReconciliationFailed):
                 logger.exception("Payment not expired", extra={"payment_id": payment_id})
                 run.failed.append(payment_id)
                 continue
@@ -75,3 +90,15 @@ class PaymentExpirer:
         if run.failed:
             raise ExpiryIncomplete(f"{len(run.failed)} payments past their deadline could not be expired")
         return run
+
+    def _reconciled(self, payment_id: str) -> bool:
+        if self._reconciler is None:
+            return False
+        payment = self._repository.get(payment_id)
+        if payment is None or payment.status is not PaymentStatus.PENDING:
+            return False  # settled already: the conditional expiry write will leave it alone
+        try:
+            return self._reconciler.settled_by_provider(payment)
+        except Exception as error:
+            # Not expired: the provider may know it was paid. The next run asks again.
+            raise ReconciliationFailed(payment_id) from error

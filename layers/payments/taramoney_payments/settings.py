@@ -29,6 +29,8 @@ class Settings(BaseModel):
     secret_max_age_seconds: int = Field(300, alias="SECRET_MAX_AGE_SECONDS", ge=0)
     event_bus_name: str = Field("", alias="EVENT_BUS_NAME")
     max_expiries_per_run: int = Field(200, alias="MAX_EXPIRIES_PER_RUN", ge=1)
+    # Reconciliation before expiry: off while empty (Taramoney documents no status endpoint).
+    taramoney_status_url: str = Field("", alias="TARAMONEY_STATUS_URL")
 
     @model_validator(mode="after")
     def _amounts_in_order(self) -> Settings:
