@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
+from hypothesis import given
+from hypothesis import strategies as st
 
 from taramoney_payments.events import PaymentEvent
 from taramoney_payments.models import Payment, PaymentStatus
@@ -106,3 +108,20 @@ def test_a_failed_call_counts_as_every_entry_refused() -> None:
     assert sorted(fake.published) == ["pay_1", "pay_2"]
     # and if calls keep failing, both are handed back
     assert len(publisher(FakeEventBridge(fail_calls=99)).publish([event(1), event(2)])) == 2
+
+
+@given(refusals=st.lists(st.integers(min_value=0, max_value=5), min_size=1, max_size=23))
+def test_every_event_is_published_at_most_once_and_handed_back_only_if_never_accepted(refusals: list[int]) -> None:
+    # given any number of events, each refused a given number of times before EventBridge accepts it
+    events = [event(n) for n in range(len(refusals))]
+    fake = FakeEventBridge(refuse={f"pay_{n}": times for n, times in enumerate(refusals)})
+    # when they are published with three attempts
+    unpublished = publisher(fake, max_attempts=3).publish(events)
+    # then each is published at most once, and exactly those refused three times or more are handed back
+    assert len(fake.published) == len(set(fake.published))
+    assert sorted(e.payment.payment_id for e in unpublished) == sorted(
+        f"pay_{n}" for n, times in enumerate(refusals) if times >= 3
+    )
+    assert sorted(fake.published + [e.payment.payment_id for e in unpublished]) == sorted(
+        e.payment.payment_id for e in events
+    )
