@@ -409,3 +409,19 @@ def test_a_payment_that_vanishes_while_watched_is_reported(page: Page, site: Che
     # then they are told to contact the shop
     expect(page.get_by_role("alert")).to_have_text("This payment can no longer be found. Please contact the shop.")
     expect(page.get_by_role("heading", name="Payment failed")).to_be_visible()
+
+
+def test_a_shop_on_another_origin_can_embed_it(
+    page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str
+):
+    # given the checkout on a page of another origin than the API's (CORS, with a preflight for Idempotency-Key)
+    shop_origin = site.origin.replace("127.0.0.1", "localhost")
+    assert shop_origin != site.api_url
+    page.goto(site.checkout_url(**{"product-id": product_id}).replace(site.origin, shop_origin, 1))
+    page.get_by_label("Numéro Orange Money ou MTN MoMo").fill(site.success_number)
+
+    # when the customer pays, then the payment starts and completes as on the API's own origin
+    page.get_by_role("button", name="Payer 1 500 FCFA").click()
+    expect(page.get_by_text("#150*50#", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Paiement reçu")).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
+    assert site.payments_for_product(product_id) == 1
