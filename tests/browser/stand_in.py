@@ -2,7 +2,7 @@
 
 Only what the checkout needs: ``POST /payments`` (with the Idempotency-Key rule),
 ``GET /payments/{id}``, CORS ``*`` and the static files. The phone number picks the
-outcome, as the local stack's simulator does: see ``OUTCOMES``.
+outcome as the local stack's simulator does (its last six digits: see ``OUTCOMES``).
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 CHECKOUT_DIR = Path(__file__).resolve().parents[2] / "web" / "checkout"
-SUCCESS_NUMBER = "655000001"
-FAILURE_NUMBER = "677000002"
-SILENT_NUMBER = "655000003"  # the operator never calls back: the payment expires
-# phone -> (final status, seconds after creation, failure reason)
-OUTCOMES: dict[str, tuple[str, float, str | None]] = {
-    SUCCESS_NUMBER: ("SUCCESS", 1.5, None),
-    FAILURE_NUMBER: ("FAILURE", 1.5, "Solde insuffisant"),
+FAILURE_NUMBER = "670000002"
+SILENT_NUMBER = "690000004"  # the operator never calls back: the payment expires
+# last six digits -> (final status, seconds after creation, failure reason); any other number succeeds
+OUTCOMES: dict[str, tuple[str, float | None, str | None]] = {
+    "000002": ("FAILURE", 1.5, "Solde insuffisant"),
+    "000004": ("EXPIRED", None, None),
 }
+SUCCESS = ("SUCCESS", 1.5, None)
 MTN_PREFIXES = {"650", "651", "652", "653", "654", "680", "681", "682", "683"} | {f"67{d}" for d in range(10)}
 VENDORS = {"ORANGE_CAMEROON": "#150*50#", "MTN_CAMEROON": "*126#"}
 
@@ -85,7 +85,8 @@ class FakePaymentsApi:
                 return None
             view = payment["view"]
             age = time.monotonic() - payment["created"]
-            status, after, reason = OUTCOMES.get(view["phoneNumber"], ("EXPIRED", self.timeout_seconds, None))
+            status, after, reason = OUTCOMES.get(view["phoneNumber"][-6:], SUCCESS)
+            after = self.timeout_seconds if after is None else after
             if view["status"] == "PENDING" and age >= after:
                 now = _iso(datetime.now(UTC))
                 view.update(status=status, updatedAt=now, completedAt=now, failureReason=reason)

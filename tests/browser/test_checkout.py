@@ -28,11 +28,13 @@ def national_spaced(number: str) -> str:
     return f"{number[0]} {number[1:3]} {number[3:5]} {number[5:7]} {number[7:9]}"
 
 
-def test_a_customer_pays_with_orange_money(page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str):
+def test_a_customer_pays_with_orange_money(
+    page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str, success_number: str
+):
     # given a customer on the checkout, typing the number the way it is printed on a card
     open_checkout(page, site, product_id)
     phone = page.get_by_label("Numéro Orange Money ou MTN MoMo")
-    phone.fill("+237 " + national_spaced(site.success_number))
+    phone.fill("+237 " + national_spaced(success_number))
 
     # then the operator is named before anything is sent
     expect(page.get_by_text("Ce numéro semble être un numéro Orange Money.")).to_be_visible()
@@ -46,9 +48,7 @@ def test_a_customer_pays_with_orange_money(page: Page, site: CheckoutSite, api_r
     expect(title).to_be_focused()
     expect(page.get_by_text("#150*50#", exact=True)).to_be_visible()
     expect(page.get_by_text("Code Orange Money à composer")).to_be_visible()
-    expect(
-        page.get_by_text(f"Sur le téléphone {national_spaced(site.success_number)}, composez #150*50#.")
-    ).to_be_visible()
+    expect(page.get_by_text(f"Sur le téléphone {national_spaced(success_number)}, composez #150*50#.")).to_be_visible()
     expect(page.get_by_role("status")).to_have_text("En attente de votre confirmation…")
     code_size = page.get_by_text("#150*50#", exact=True).evaluate("node => parseFloat(getComputedStyle(node).fontSize)")
     assert code_size >= 32
@@ -59,7 +59,7 @@ def test_a_customer_pays_with_orange_money(page: Page, site: CheckoutSite, api_r
     expect(page.get_by_role("status")).to_have_text("Paiement reçu")
     expect(page.get_by_text("1 500 FCFA payés avec Orange Money")).to_be_visible()
     assert len(api_requests.posts) == 1
-    assert json.loads(api_requests.posts[0].post_data or "")["phoneNumber"] == site.success_number
+    assert json.loads(api_requests.posts[0].post_data or "")["phoneNumber"] == success_number
     save_screenshot(page, "success")
 
 
@@ -116,7 +116,13 @@ def test_a_failed_payment_is_reported_in_english(
     ids=["unknown-prefix", "landline", "foreign", "short", "long", "letters", "empty", "nexttel", "camtel"],
 )
 def test_a_number_that_cannot_pay_is_refused_before_any_request(
-    page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str, typed: str, message: str
+    page: Page,
+    site: CheckoutSite,
+    api_requests: ApiRequests,
+    product_id: str,
+    success_number: str,
+    typed: str,
+    message: str,
 ):
     # given a customer who types a number that cannot pay
     open_checkout(page, site, product_id)
@@ -141,7 +147,7 @@ def test_a_number_that_cannot_pay_is_refused_before_any_request(
         save_screenshot(page, "refused-invalid")
 
     # when they correct it, the error goes away as they type
-    phone.fill(site.success_number)
+    phone.fill(success_number)
     expect(page.locator("#phone-error")).to_be_hidden()
     expect(phone).to_have_attribute("aria-invalid", "false")
 
@@ -168,10 +174,12 @@ def test_the_operator_is_named_while_typing(page: Page, site: CheckoutSite, prod
     expect(guess).to_have_attribute("aria-live", "polite")
 
 
-def test_a_double_click_pays_once(page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str):
+def test_a_double_click_pays_once(
+    page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str, success_number: str
+):
     # given a customer with a valid number
     open_checkout(page, site, product_id)
-    page.get_by_label("Numéro Orange Money ou MTN MoMo").fill(site.success_number)
+    page.get_by_label("Numéro Orange Money ou MTN MoMo").fill(success_number)
 
     # when they double-click the pay button
     page.get_by_role("button", name="Payer 1 500 FCFA").dblclick()
@@ -185,7 +193,9 @@ def test_a_double_click_pays_once(page: Page, site: CheckoutSite, api_requests: 
     save_screenshot(page, "double-click-success")
 
 
-def test_the_button_is_disabled_while_the_payment_starts(page: Page, site: CheckoutSite, product_id: str):
+def test_the_button_is_disabled_while_the_payment_starts(
+    page: Page, site: CheckoutSite, product_id: str, success_number: str
+):
     # given an API that takes its time to answer
     def slow(route: Route) -> None:
         page.wait_for_timeout(1500)
@@ -193,7 +203,7 @@ def test_the_button_is_disabled_while_the_payment_starts(page: Page, site: Check
 
     open_checkout(page, site, product_id)
     page.route(f"{site.api_url}/payments", slow)
-    page.get_by_label("Numéro Orange Money ou MTN MoMo").fill(site.success_number)
+    page.get_by_label("Numéro Orange Money ou MTN MoMo").fill(success_number)
 
     # when the customer pays
     page.get_by_role("button", name="Payer 1 500 FCFA").click()
@@ -206,7 +216,7 @@ def test_the_button_is_disabled_while_the_payment_starts(page: Page, site: Check
 
 
 def test_a_retry_after_a_lost_answer_pays_once(
-    page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str
+    page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str, success_number: str
 ):
     # given a connection that drops the API's first answer after the API has acted on it
     lost = []
@@ -221,7 +231,7 @@ def test_a_retry_after_a_lost_answer_pays_once(
 
     open_checkout(page, site, product_id)
     page.route(f"{site.api_url}/payments", lose_first_answer)
-    page.get_by_label("Numéro Orange Money ou MTN MoMo").fill(site.success_number)
+    page.get_by_label("Numéro Orange Money ou MTN MoMo").fill(success_number)
     pay = page.get_by_role("button", name="Payer 1 500 FCFA")
 
     # when the customer pays, is told the service could not be reached, and pays again
@@ -290,14 +300,14 @@ def fulfil_problem(route: Route, status: int, code: str, **extra: object) -> Non
 
 @pytest.mark.parametrize(("status", "code", "message"), PROBLEMS, ids=[code for _, code, _ in PROBLEMS])
 def test_each_refusal_of_the_api_has_a_clear_message(
-    page: Page, site: CheckoutSite, product_id: str, status: int, code: str, message: str
+    page: Page, site: CheckoutSite, product_id: str, success_number: str, status: int, code: str, message: str
 ):
     # given an API that refuses the payment with this problem
     extra = {"errors": [{"field": "productPrice", "message": "too small"}]} if code == "VALIDATION_ERROR" else {}
     page.route(f"{site.api_url}/payments", lambda route: fulfil_problem(route, status, code, **extra))
     page.clock.install()  # REQUEST_IN_PROGRESS is retried after a pause: let the test skip the waiting
     open_checkout(page, site, product_id, lang="en")
-    page.get_by_label("Orange Money or MTN MoMo number").fill(site.success_number)
+    page.get_by_label("Orange Money or MTN MoMo number").fill(success_number)
 
     # when the customer pays
     page.get_by_role("button", name="Pay FCFA 1,500").click()
@@ -319,13 +329,13 @@ def test_each_refusal_of_the_api_has_a_clear_message(
     ],
 )
 def test_a_number_the_api_refuses_is_marked_on_the_field(
-    page: Page, site: CheckoutSite, product_id: str, code: str, message: str
+    page: Page, site: CheckoutSite, product_id: str, success_number: str, code: str, message: str
 ):
     # given an API that refuses the number (its table may be newer than the page's)
     page.route(f"{site.api_url}/payments", lambda route: fulfil_problem(route, 422, code))
     open_checkout(page, site, product_id, lang="en")
     phone = page.get_by_label("Orange Money or MTN MoMo number")
-    phone.fill(site.success_number)
+    phone.fill(success_number)
 
     # when the customer pays, then the field carries the message and the focus
     page.get_by_role("button", name="Pay FCFA 1,500").click()
@@ -334,7 +344,9 @@ def test_a_number_the_api_refuses_is_marked_on_the_field(
     expect(phone).to_have_attribute("aria-invalid", "true")
 
 
-def test_a_payment_the_provider_rejects_shows_the_operators_reason(page: Page, site: CheckoutSite, product_id: str):
+def test_a_payment_the_provider_rejects_shows_the_operators_reason(
+    page: Page, site: CheckoutSite, product_id: str, success_number: str
+):
     # given a provider that refuses the order at once
     payment_id = "rejected-payment-id"
     view = {
@@ -342,7 +354,7 @@ def test_a_payment_the_provider_rejects_shows_the_operators_reason(page: Page, s
         "status": "FAILURE",
         "productName": "T-shirt",
         "productPrice": 1500,
-        "phoneNumber": site.success_number,
+        "phoneNumber": success_number,
         "vendor": "ORANGE_CAMEROON",
         "ussdCode": None,
         "failureReason": "Solde insuffisant",
@@ -353,7 +365,7 @@ def test_a_payment_the_provider_rejects_shows_the_operators_reason(page: Page, s
     )
     page.route(f"{site.api_url}/payments/{payment_id}", lambda route: route.fulfill(json=view))
     open_checkout(page, site, product_id)
-    page.get_by_label("Numéro Orange Money ou MTN MoMo").fill(site.success_number)
+    page.get_by_label("Numéro Orange Money ou MTN MoMo").fill(success_number)
 
     # when the customer pays
     page.get_by_role("button", name="Payer 1 500 FCFA").click()
@@ -365,7 +377,9 @@ def test_a_payment_the_provider_rejects_shows_the_operators_reason(page: Page, s
     save_screenshot(page, "provider-rejected")
 
 
-def test_a_provider_slow_to_answer_leaves_the_payment_watched(page: Page, site: CheckoutSite, product_id: str):
+def test_a_provider_slow_to_answer_leaves_the_payment_watched(
+    page: Page, site: CheckoutSite, product_id: str, success_number: str
+):
     # given a provider that timed out: the payment exists, PENDING, without a code to show
     payment_id = "slow-payment-id"
     view = {
@@ -373,7 +387,7 @@ def test_a_provider_slow_to_answer_leaves_the_payment_watched(page: Page, site: 
         "status": "PENDING",
         "productName": "T-shirt",
         "productPrice": 1500,
-        "phoneNumber": site.success_number,
+        "phoneNumber": success_number,
         "vendor": None,
         "ussdCode": None,
     }
@@ -383,7 +397,7 @@ def test_a_provider_slow_to_answer_leaves_the_payment_watched(page: Page, site: 
     )
     page.route(f"{site.api_url}/payments/{payment_id}", lambda route: route.fulfill(json=view))
     open_checkout(page, site, product_id, lang="en")
-    page.get_by_label("Orange Money or MTN MoMo number").fill(site.success_number)
+    page.get_by_label("Orange Money or MTN MoMo number").fill(success_number)
 
     # when the customer pays
     page.get_by_role("button", name="Pay FCFA 1,500").click()
@@ -394,14 +408,16 @@ def test_a_provider_slow_to_answer_leaves_the_payment_watched(page: Page, site: 
     expect(page.get_by_role("status")).to_have_text("Waiting for your confirmation…")
 
 
-def test_a_payment_that_vanishes_while_watched_is_reported(page: Page, site: CheckoutSite, product_id: str):
+def test_a_payment_that_vanishes_while_watched_is_reported(
+    page: Page, site: CheckoutSite, product_id: str, success_number: str
+):
     # given a payment that the API no longer knows while the page polls it
     open_checkout(page, site, product_id, lang="en")
     page.route(
         re.compile(re.escape(site.api_url) + r"/payments/.+"),
         lambda route: fulfil_problem(route, 404, "PAYMENT_NOT_FOUND"),
     )
-    page.get_by_label("Orange Money or MTN MoMo number").fill(site.success_number)
+    page.get_by_label("Orange Money or MTN MoMo number").fill(success_number)
 
     # when the customer pays and the page asks for the status
     page.get_by_role("button", name="Pay FCFA 1,500").click()
@@ -412,13 +428,13 @@ def test_a_payment_that_vanishes_while_watched_is_reported(page: Page, site: Che
 
 
 def test_a_shop_on_another_origin_can_embed_it(
-    page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str
+    page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str, success_number: str
 ):
     # given the checkout on a page of another origin than the API's (CORS, with a preflight for Idempotency-Key)
     shop_origin = site.origin.replace("127.0.0.1", "localhost")
     assert shop_origin != site.api_url
     page.goto(site.checkout_url(**{"product-id": product_id}).replace(site.origin, shop_origin, 1))
-    page.get_by_label("Numéro Orange Money ou MTN MoMo").fill(site.success_number)
+    page.get_by_label("Numéro Orange Money ou MTN MoMo").fill(success_number)
 
     # when the customer pays, then the payment starts and completes as on the API's own origin
     page.get_by_role("button", name="Payer 1 500 FCFA").click()
