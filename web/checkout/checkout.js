@@ -26,7 +26,7 @@ const OPERATOR_PREFIXES = [
   [/^6(?:4[0-2]|5[5-9]|8[6-9]|9\d)/, "orange"],
   [/^6(?:5[0-4]|7\d|8[0-3])/, "mtn"],
   [/^6(?:6\d|8[45])/, "nexttel"],
-  [/^62\d/, "camtel"],
+  [/^(?:62\d|24[23])/, "camtel"], // 242 and 243: Camtel's fixed-wireless "mobile" numbers
 ];
 const SUPPORTED_OPERATORS = new Set(["orange", "mtn"]);
 const OPERATOR_BY_VENDOR = { ORANGE_CAMEROON: "orange", MTN_CAMEROON: "mtn" };
@@ -68,12 +68,11 @@ export function parsePhoneNumber(raw) {
   const { digits, reason } = nationalDigits(String(raw ?? ""));
   if (reason) return { ok: false, reason };
   if (digits === "") return { ok: false, reason: "empty" };
-  if (digits.startsWith("2")) return { ok: false, reason: "landline" };
-  if (!digits.startsWith("6")) return { ok: false, reason: "prefix" };
+  if (!/^[26]/.test(digits)) return { ok: false, reason: "prefix" };
   if (digits.length < 9) return { ok: false, reason: "short" };
   if (digits.length > 9) return { ok: false, reason: "long" };
   const operator = operatorOf(digits);
-  if (!operator) return { ok: false, reason: "prefix" };
+  if (!operator) return { ok: false, reason: digits.startsWith("2") ? "landline" : "prefix" };
   if (!SUPPORTED_OPERATORS.has(operator)) return { ok: false, reason: "unsupported", operator };
   return { ok: true, national: digits, operator };
 }
@@ -83,11 +82,10 @@ export function describePartialNumber(raw) {
   const { digits, reason } = nationalDigits(String(raw ?? ""));
   if (reason) return { reason };
   if (digits.length > 9) return { reason: "long" };
-  if (digits.startsWith("2") && digits.length >= 3) return { reason: "landline" };
   if (digits !== "" && !/^[26]/.test(digits)) return { reason: "prefix" };
   if (digits.length < 3) return {};
   const operator = operatorOf(digits);
-  if (!operator) return { reason: "prefix" };
+  if (!operator) return { reason: digits.startsWith("2") ? "landline" : "prefix" };
   if (!SUPPORTED_OPERATORS.has(operator)) return { reason: "unsupported", operator };
   return { operator };
 }
