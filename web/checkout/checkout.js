@@ -283,7 +283,7 @@ TEMPLATE.innerHTML = `
   <div class="pending" id="pending" hidden>
     <h3 id="pending-title" tabindex="-1"></h3>
     <p class="ussd-label" id="ussd-label"></p>
-    <p class="ussd" id="ussd" aria-labelledby="ussd-label"></p>
+    <p class="ussd" id="ussd"></p>
     <ol class="steps" id="steps"></ol>
     <a class="dial" id="dial" hidden></a>
   </div>
