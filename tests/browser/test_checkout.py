@@ -55,7 +55,7 @@ def test_a_customer_pays_with_orange_money(
     save_screenshot(page, "pending-orange")
 
     # and once the customer has confirmed on the phone, the page says so by itself
-    expect(page.get_by_role("heading", name="Paiement reçu")).to_be_focused(timeout=OUTCOME_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Paiement reçu", exact=True)).to_be_focused(timeout=OUTCOME_TIMEOUT_MS)
     expect(page.get_by_role("status")).to_have_text("Paiement reçu")
     expect(page.get_by_text("1 500 FCFA payés avec Orange Money")).to_be_visible()
     assert len(api_requests.posts) == 1
@@ -80,7 +80,7 @@ def test_a_failed_payment_is_reported_in_english(
     expect(page.get_by_text("MTN Mobile Money code to dial")).to_be_visible()
 
     # and when the operator refuses, the page says it failed and offers to try again
-    expect(page.get_by_role("heading", name="Payment failed")).to_be_focused(timeout=OUTCOME_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Payment failed", exact=True)).to_be_focused(timeout=OUTCOME_TIMEOUT_MS)
     expect(page.get_by_text("The payment was not completed.")).to_be_visible()
     expect(page.get_by_role("button", name="Try again")).to_be_visible()
     save_screenshot(page, "failure")
@@ -187,7 +187,7 @@ def test_a_double_click_pays_once(
     # then one payment is started, and they see one code to dial
     expect(page.get_by_role("heading", name="Confirmez sur votre téléphone")).to_be_visible()
     expect(page.get_by_text("#150*50#", exact=True)).to_have_count(1)
-    expect(page.get_by_role("heading", name="Paiement reçu")).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Paiement reçu", exact=True)).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
     assert len(api_requests.posts) == 1
     assert site.payments_for_product(product_id) == 1
     save_screenshot(page, "double-click-success")
@@ -258,7 +258,7 @@ def test_an_unconfirmed_payment_expires(page: Page, site: CheckoutSite, product_
     expect(page.get_by_role("heading", name="Confirmez sur votre téléphone")).to_be_visible()
 
     # when the payment's time runs out, then the page says so and offers to start again
-    expect(page.get_by_role("heading", name="Délai dépassé")).to_be_focused(timeout=OUTCOME_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Délai dépassé", exact=True)).to_be_focused(timeout=OUTCOME_TIMEOUT_MS)
     expect(page.get_by_text("Le paiement n'a pas été confirmé à temps. Vous pouvez recommencer.")).to_be_visible()
     expect(page.get_by_role("button", name="Réessayer")).to_be_visible()
     save_screenshot(page, "expired")
@@ -371,7 +371,7 @@ def test_a_payment_the_provider_rejects_shows_the_operators_reason(
     page.get_by_role("button", name="Payer 1 500 FCFA").click()
 
     # then they read that it failed, and why
-    expect(page.get_by_role("heading", name="Le paiement a échoué")).to_be_focused()
+    expect(page.get_by_role("heading", name="Le paiement a échoué", exact=True)).to_be_focused()
     expect(page.get_by_text("Message de l'opérateur : Solde insuffisant")).to_be_visible()
     expect(page.get_by_text(re.compile(f"Référence : {payment_id}"))).to_be_visible()
     save_screenshot(page, "provider-rejected")
@@ -424,7 +424,7 @@ def test_a_payment_that_vanishes_while_watched_is_reported(
 
     # then they are told to contact the shop
     expect(page.get_by_role("alert")).to_have_text("This payment can no longer be found. Please contact the shop.")
-    expect(page.get_by_role("heading", name="Payment failed")).to_be_visible()
+    expect(page.get_by_role("heading", name="Payment failed", exact=True)).to_be_visible()
 
 
 def test_a_shop_on_another_origin_can_embed_it(
@@ -439,5 +439,5 @@ def test_a_shop_on_another_origin_can_embed_it(
     # when the customer pays, then the payment starts and completes as on the API's own origin
     page.get_by_role("button", name="Payer 1 500 FCFA").click()
     expect(page.get_by_text("#150*50#", exact=True)).to_be_visible()
-    expect(page.get_by_role("heading", name="Paiement reçu")).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Paiement reçu", exact=True)).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
     assert site.payments_for_product(product_id) == 1
