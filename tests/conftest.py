@@ -50,6 +50,8 @@ def reset_service_caches() -> None:
         aws.aws_client,
         services.payment_repository,
         services.payment_initiator,
+        services.webhook_parking,
+        services.webhook_receiver,
         idempotency._persistence,
         taramoney._session,
     ):

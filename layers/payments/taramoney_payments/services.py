@@ -1,15 +1,23 @@
-"""The service objects of one container, built from the settings on first use."""
+"""The service objects of one container, built from the settings on first use.
+
+The provider client (and ``requests``) is imported only by ``payment_initiator``, so
+the webhook functions, which never call Taramoney, do not load it.
+"""
 
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from .aws import aws_client
 from .credentials import load_credentials
-from .initiation import PaymentInitiator
+from .parking import WebhookParking
 from .repository import PaymentRepository
 from .settings import get_settings
-from .taramoney import TaramoneyClient
+from .webhook_receiver import WebhookReceiver
+
+if TYPE_CHECKING:
+    from .initiation import PaymentInitiator
 
 
 @cache
@@ -19,6 +27,9 @@ def payment_repository() -> PaymentRepository:
 
 @cache
 def payment_initiator() -> PaymentInitiator:
+    from .initiation import PaymentInitiator
+    from .taramoney import TaramoneyClient
+
     settings = get_settings()
     provider = TaramoneyClient(
         settings.taramoney_api_url,
@@ -33,3 +44,13 @@ def payment_initiator() -> PaymentInitiator:
         payment_timeout_seconds=settings.payment_timeout_seconds,
         max_pending_per_phone=settings.max_pending_per_phone,
     )
+
+
+@cache
+def webhook_parking() -> WebhookParking:
+    return WebhookParking(aws_client("sqs"), get_settings().parked_webhooks_queue_url)
+
+
+@cache
+def webhook_receiver() -> WebhookReceiver:
+    return WebhookReceiver(payment_repository(), webhook_parking(), load_credentials)
