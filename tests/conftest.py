@@ -48,6 +48,7 @@ def reset_service_caches() -> None:
     for cached in (
         settings.get_settings,
         aws.aws_client,
+        aws.fail_fast_aws_client,
         services.payment_repository,
         services.payment_initiator,
         services.webhook_parking,

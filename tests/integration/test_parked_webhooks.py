@@ -40,6 +40,7 @@ OUTAGES: dict[str, Callable[[], Exception]] = {
     "throttled": lambda: ClientError(
         {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "UpdateItem"
     ),
+    "a bug": lambda: KeyError("Attributes"),
 }
 
 
@@ -58,8 +59,8 @@ def table_down(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) ->
     """Make the payments table refuse writes as ``outage`` describes, until the test restores it."""
 
     def go_down(outage: str = "unreachable") -> None:
-        repository = payment_repository()
-        monkeypatch.setattr(repository, "_client", _Failing(repository._client, "update_item", OUTAGES[outage]))
+        for repository in (payment_repository(), webhook_receiver()._repository):
+            monkeypatch.setattr(repository, "_client", _Failing(repository._client, "update_item", OUTAGES[outage]))
 
     return go_down
 

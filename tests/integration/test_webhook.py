@@ -11,7 +11,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
-from taramoney_payments.aws import aws_client
+from taramoney_payments.aws import aws_client, fail_fast_aws_client
 from taramoney_payments.models import PaymentStatus
 from taramoney_payments.settlement import DEFAULT_FAILURE_REASON
 from taramoney_payments.webhook_payload import MAX_WEBHOOK_BYTES
@@ -41,10 +41,12 @@ def dynamodb_calls(function_env: dict[str, str]) -> Iterator[list[str]]:
     def count(model: Any, **_: Any) -> None:
         calls.append(model.name)
 
-    client = aws_client("dynamodb")
-    client.meta.events.register("before-call.dynamodb", count)
+    clients = [aws_client("dynamodb"), fail_fast_aws_client("dynamodb")]
+    for client in clients:
+        client.meta.events.register("before-call.dynamodb", count)
     yield calls
-    client.meta.events.unregister("before-call.dynamodb", count)
+    for client in clients:
+        client.meta.events.unregister("before-call.dynamodb", count)
 
 
 def test_a_success_settles_the_payment_with_one_dynamodb_call(webhook: Any, dynamodb_calls: list[str]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from .aws import aws_client
+from .aws import aws_client, fail_fast_aws_client
 from .credentials import load_credentials
 from .parking import WebhookParking
 from .repository import PaymentRepository
@@ -48,9 +48,11 @@ def payment_initiator() -> PaymentInitiator:
 
 @cache
 def webhook_parking() -> WebhookParking:
-    return WebhookParking(aws_client("sqs"), get_settings().parked_webhooks_queue_url)
+    return WebhookParking(fail_fast_aws_client("sqs"), get_settings().parked_webhooks_queue_url)
 
 
 @cache
 def webhook_receiver() -> WebhookReceiver:
-    return WebhookReceiver(payment_repository(), webhook_parking(), load_credentials)
+    """The webhook's wiring: clients that fail fast, so a payload is parked before the function times out."""
+    repository = PaymentRepository(fail_fast_aws_client("dynamodb"), get_settings().payments_table_name)
+    return WebhookReceiver(repository, webhook_parking(), load_credentials)

@@ -25,6 +25,7 @@ from .errors import (
     ForeignBusiness,
     MethodNotAllowed,
     PayloadTooLarge,
+    PaymentError,
     WebhookNotAuthenticated,
     WebhookNotStored,
 )
@@ -94,8 +95,14 @@ class WebhookReceiver:
         delivery = Delivery.from_webhook(payload, raw_payload=raw_payload, received_at=received_at)
         try:
             result = settle(self._repository, payment_id, delivery, now=self._clock())
+        except PaymentError:
+            raise  # a refusal (404, 409): the payload is answered, not kept
         except (ClientError, BotoCoreError):
             logger.exception("The payments table failed; parking the webhook")
+            return self._park(payment_id, raw_payload, delivery)
+        except Exception:
+            # Whatever broke, this payload is authentic and valid: keep it for a later try.
+            logger.exception("Settlement failed unexpectedly; parking the webhook")
             return self._park(payment_id, raw_payload, delivery)
         metrics.add_metric(name=f"Webhook{result.outcome.value.title().replace('_', '')}", unit="Count", value=1)
         return WebhookReceipt(payment_id, result.status, result.outcome)
