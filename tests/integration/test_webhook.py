@@ -390,6 +390,25 @@ def test_anything_but_post_is_not_allowed(webhook: Any, dynamodb_calls: list[str
     assert dynamodb_calls == []
 
 
+@pytest.fixture
+def atomic_item_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB applies each write to an item atomically; moto's in-process backend does not, so lock it.
+
+    Only the write itself is serialised: code that read first and wrote after would still race.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.Lock()
+    update_item = DynamoDBBackend.update_item
+
+    def atomic_update_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return update_item(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "update_item", atomic_update_item)
+
+
+@pytest.mark.usefixtures("atomic_item_writes")
 def test_two_concurrent_deliveries_leave_exactly_one_transition(webhook: Any) -> None:
     # given
     add_pending_payment()
