@@ -195,7 +195,7 @@ class PaymentRepository:
         Raises ``SettlementRefused`` with the payment as DynamoDB saw it when a condition
         fails: the caller tells a duplicate from a conflict without a second read.
         """
-        values = to_attributes({name: value for name, value in changes.items()})
+        values = to_attributes(dict(changes))
         names = {"#status": "status"}
         sets = ["#status = :status", "deliveries = list_append(if_not_exists(deliveries, :no_deliveries), :delivery)"]
         for index, name in enumerate(sorted(values)):
