@@ -48,10 +48,13 @@ def reset_service_caches() -> None:
     for cached in (
         settings.get_settings,
         aws.aws_client,
+        aws.fail_fast_aws_client,
         services.payment_repository,
         services.payment_initiator,
         services.payment_event_relay,
         services.payment_expirer,
+        services.webhook_parking,
+        services.webhook_receiver,
         idempotency._persistence,
         taramoney._session,
     ):
