@@ -69,7 +69,10 @@ class PaymentRequest(_Camel):
     merchant's configured price range.
     """
 
-    model_config = ConfigDict(extra="forbid", strict=True, alias_generator=to_camel, populate_by_name=True)
+    # Only the documented camelCase names: ``product_id`` is an unknown field, not an alias.
+    model_config = ConfigDict(
+        extra="forbid", strict=True, alias_generator=to_camel, populate_by_name=False, validate_by_name=False
+    )
 
     product_id: ProductId
     product_name: ProductName
