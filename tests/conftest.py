@@ -44,9 +44,13 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 # session re-reads botocore's service models from disk. One shared loader keeps that to
 # once per run: the models are read-only data, so no state leaks between tests.
 _shared_loader = botocore.loaders.create_loader()
-botocore.session.Session._register_data_loader = lambda self: self._components.lazy_register_component(  # type: ignore[method-assign]
-    "data_loader", lambda: _shared_loader
-)
+
+
+def _register_shared_data_loader(self: botocore.session.Session) -> None:
+    self._components.lazy_register_component("data_loader", lambda: _shared_loader)
+
+
+botocore.session.Session._register_data_loader = _register_shared_data_loader
 
 
 def reset_service_caches() -> None:
