@@ -144,6 +144,14 @@ def test_a_slow_answer_is_a_timeout(httpserver: HTTPServer) -> None:
     with pytest.raises(OrderTimedOut):
         taramoney.place_order(ORDER, CREDENTIALS)
     assert time.monotonic() - started < 0.6
+    wait_until_logged(httpserver)  # the fake's late log entry must not land in the next test
+
+
+def wait_until_logged(server: HTTPServer, count: int = 1) -> None:
+    """Wait for a slow fake to finish its answer (and log it) after the client gave up."""
+    deadline = time.monotonic() + 3
+    while len(server.log) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def closed_port() -> int:
