@@ -241,6 +241,8 @@ def test_the_phone_number_is_kept_in_its_national_form() -> None:
         ("222123456", InvalidPhoneNumberError, "INVALID_PHONE_NUMBER"),
         ("+33612345678", InvalidPhoneNumberError, "INVALID_PHONE_NUMBER"),
         ("call me", InvalidPhoneNumberError, "INVALID_PHONE_NUMBER"),
+        ("6" * 33, InvalidPhoneNumberError, "INVALID_PHONE_NUMBER"),
+        ("+237 6 55 12 34 56" + " " * 1000, InvalidPhoneNumberError, "INVALID_PHONE_NUMBER"),
         ("661234567", UnsupportedOperatorError, "UNSUPPORTED_OPERATOR"),
         ("621234567", UnsupportedOperatorError, "UNSUPPORTED_OPERATOR"),
     ],
