@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 from moto import mock_aws
 
@@ -37,6 +39,18 @@ os.environ.update(
 )
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
+
+# Every test builds fresh boto3 sessions (as a new Lambda container would), and each new
+# session re-reads botocore's service models from disk. One shared loader keeps that to
+# once per run: the models are read-only data, so no state leaks between tests.
+_shared_loader = botocore.loaders.create_loader()
+
+
+def _register_shared_data_loader(self: botocore.session.Session) -> None:
+    self._components.lazy_register_component("data_loader", lambda: _shared_loader)
+
+
+botocore.session.Session._register_data_loader = _register_shared_data_loader
 
 
 def reset_service_caches() -> None:

@@ -12,6 +12,8 @@ One table holds two kinds of item:
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -26,6 +28,8 @@ PAYMENT_ENTITY = "PAYMENT"
 PENDING_MARKER = "PENDING"
 PENDING_BY_EXPIRY_INDEX = "PendingByExpiry"
 EXPIRED_REASON = "EXPIRED"
+_CONFLICT_ATTEMPTS = 4
+_MAX_PAYMENT_ID_BYTES = 1024  # ids we issue have 22 characters; DynamoDB keys stop at 2048 bytes
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -69,6 +73,8 @@ class PaymentRepository:
         self._table = table_name
 
     def get(self, payment_id: str) -> Payment | None:
+        if not payment_id or len(payment_id.encode()) > _MAX_PAYMENT_ID_BYTES:
+            return None  # cannot be one of ours, and DynamoDB would refuse it as a key (500)
         answer = self._client.get_item(TableName=self._table, Key=payment_key(payment_id), ConsistentRead=True)
         item = answer.get("Item")
         return payment_from_item(item) if item and item.get("entityType", {}).get("S") == PAYMENT_ENTITY else None
@@ -79,40 +85,50 @@ class PaymentRepository:
         Raises ``PhoneLimitReached`` when the phone holds ``max_pending_per_phone`` already.
         """
         item = {**payment.view(), "entityType": PAYMENT_ENTITY, "awaitingExpiry": PENDING_MARKER}
-        try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": {**payment_key(payment.payment_id), **to_attributes(item)},
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": phone_key(payment.phone_number),
-                            "UpdateExpression": "ADD pendingPaymentIds :id SET entityType = :phone",
-                            "ConditionExpression": (
-                                "attribute_not_exists(pendingPaymentIds) OR size(pendingPaymentIds) < :max"
-                            ),
-                            "ExpressionAttributeValues": {
-                                ":id": {"SS": [payment.payment_id]},
-                                ":max": {"N": str(max_pending_per_phone)},
-                                ":phone": {"S": "PHONE"},
-                            },
-                        }
-                    },
-                ]
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                raise PhoneLimitReached(payment.phone_number) from error
-            raise
+        # Concurrent payments for one phone touch the same PHONE item: DynamoDB cancels all
+        # but one with ``TransactionConflict`` (botocore does not retry it). A cancelled
+        # transaction wrote nothing, so it is simply tried again, condition and all.
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                self._claim_slot_and_put(item, payment, max_pending_per_phone)
+                return
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+                if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                    raise PhoneLimitReached(payment.phone_number) from error
+                if "TransactionConflict" not in reasons or attempt == _CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 (jitter, not a secret)
+
+    def _claim_slot_and_put(self, item: dict[str, Any], payment: Payment, max_pending_per_phone: int) -> None:
+        self._client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {**payment_key(payment.payment_id), **to_attributes(item)},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": phone_key(payment.phone_number),
+                        "UpdateExpression": "ADD pendingPaymentIds :id SET entityType = :phone",
+                        "ConditionExpression": (
+                            "attribute_not_exists(pendingPaymentIds) OR size(pendingPaymentIds) < :max"
+                        ),
+                        "ExpressionAttributeValues": {
+                            ":id": {"SS": [payment.payment_id]},
+                            ":max": {"N": str(max_pending_per_phone)},
+                            ":phone": {"S": "PHONE"},
+                        },
+                    }
+                },
+            ]
+        )
 
     def pending_payment_ids(self, phone_number: str) -> set[str]:
         answer = self._client.get_item(TableName=self._table, Key=phone_key(phone_number), ConsistentRead=True)
