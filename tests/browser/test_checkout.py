@@ -81,7 +81,7 @@ def test_a_failed_payment_is_reported_in_english(
 
     # and when the operator refuses, the page says it failed and offers to try again
     expect(page.get_by_role("heading", name="Payment failed", exact=True)).to_be_focused(timeout=OUTCOME_TIMEOUT_MS)
-    expect(page.get_by_text("The payment was not completed.")).to_be_visible()
+    expect(page.get_by_text("The payment was not completed. You can try again.")).to_be_visible()
     expect(page.get_by_role("button", name="Try again")).to_be_visible()
     save_screenshot(page, "failure")
 

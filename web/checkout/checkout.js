@@ -145,8 +145,9 @@ const TEXTS = {
     successTitle: "Payment received",
     success: (p) => `${p.amount} paid with ${p.operator} for “${p.product}”. Thank you!`,
     failureTitle: "Payment failed",
-    failure: "The payment was not completed.",
+    failure: "The payment was not completed. You can try again.",
     operatorSaid: (reason) => `The operator said: ${reason}`,
+    failureCode: (code) => `Code: ${code}`,
     expiredTitle: "Time is up",
     expired: "The payment was not confirmed in time. You can start again.",
     reference: (id) => `Reference: ${id}`,
@@ -216,8 +217,9 @@ const TEXTS = {
     successTitle: "Paiement reçu",
     success: (p) => `${p.amount} payés avec ${p.operator} pour « ${p.product} ». Merci !`,
     failureTitle: "Le paiement a échoué",
-    failure: "Le paiement n'a pas abouti.",
+    failure: "Le paiement n'a pas abouti. Vous pouvez réessayer.",
     operatorSaid: (reason) => `Message de l'opérateur : ${reason}`,
+    failureCode: (code) => `Code : ${code}`,
     expiredTitle: "Délai dépassé",
     expired: "Le paiement n'a pas été confirmé à temps. Vous pouvez recommencer.",
     reference: (id) => `Référence : ${id}`,
@@ -500,8 +502,11 @@ export class TaramoneyCheckout extends HTMLElement {
     el["result-text"].textContent =
       this.#phase === "success" ? t.success({ ...words, operator: words.operatorName || "mobile money" }) : t[this.#phase];
     const reason = this.#phase === "failure" ? payment.failureReason : null;
+    // A sentence is shown as the operator's words; a machine code (PROVIDER_REPORTED_FAILURE) only for support.
+    const isCode = Boolean(reason) && /^[A-Z0-9_]+$/.test(reason);
     el["result-reason"].hidden = !reason;
-    el["result-reason"].textContent = reason ? t.operatorSaid(reason) : "";
+    el["result-reason"].classList.toggle("code", isCode);
+    el["result-reason"].textContent = !reason ? "" : isCode ? t.failureCode(reason) : t.operatorSaid(reason);
     el["result-reference"].textContent = payment.paymentId ? t.reference(payment.paymentId) : "";
     el.again.hidden = this.#phase === "success";
   }
