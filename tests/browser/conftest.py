@@ -55,15 +55,21 @@ class CheckoutSite:
             return sum(1 for payment in self.api.payments.values() if payment["view"]["productId"] == product_id)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+@pytest.fixture(scope="session", autouse=True)
+def chromium() -> Path:
+    """Debian's Chromium, checked before anything else starts (the local stack takes a while)."""
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} not found: the browser tests need Debian's Chromium (apt-get install chromium)"
         if os.environ.get("CI") == "true":
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: Path) -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=LAUNCH_ARGS)
         yield browser
         browser.close()
 
