@@ -7,6 +7,7 @@ runtime instead. Physical names are ``{stack}-{LogicalId}``, as CloudFormation m
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import string
@@ -168,15 +169,117 @@ def _create_secret(stack: Stack, logical_id: str, props: dict[str, Any], session
     stack.refs[logical_id] = arn
 
 
+def _create_event_bus(stack: Stack, logical_id: str, props: dict[str, Any], session: boto3.Session) -> None:
+    name = props.get("Name") or stack.physical_name(logical_id)
+    arn = session.client("events").create_event_bus(Name=name)["EventBusArn"]
+    stack.refs[logical_id] = name
+    stack.attributes[(logical_id, "Name")] = name
+    stack.attributes[(logical_id, "Arn")] = arn
+
+
+def _is_function_arn(arn: Any) -> bool:
+    return isinstance(arn, str) and ":lambda:" in arn and ":function:" in arn
+
+
+def _create_rule(stack: Stack, logical_id: str, props: dict[str, Any], session: boto3.Session) -> None:
+    """A pattern rule with its targets. Schedules, and targets that are functions, run in the local runtime."""
+    name = props.get("Name") or stack.physical_name(logical_id)
+    bus = props.get("EventBusName") or "default"
+    stack.refs[logical_id] = name if bus == "default" else f"{bus}|{name}"
+    stack.attributes[(logical_id, "Arn")] = stack.arn(
+        "events", f"rule/{name}" if bus == "default" else f"rule/{bus}/{name}"
+    )
+    if "ScheduleExpression" in props or "EventPattern" not in props:
+        return
+    client = session.client("events")
+    client.put_rule(
+        Name=name,
+        EventBusName=bus,
+        EventPattern=json.dumps(props["EventPattern"]),
+        State=props.get("State", "ENABLED"),
+        Description=props.get("Description", ""),
+    )
+    keys = {"Id", "Arn", "Input", "InputPath", "InputTransformer", "SqsParameters", "RetryPolicy", "DeadLetterConfig"}
+    targets = [
+        {key: value for key, value in target.items() if key in keys}
+        for target in props.get("Targets", [])
+        if not _is_function_arn(target.get("Arn"))
+    ]
+    if targets:
+        client.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+
+
+def _create_archive(stack: Stack, logical_id: str, props: dict[str, Any], session: boto3.Session) -> None:
+    name = props.get("ArchiveName") or stack.physical_name(logical_id)
+    request: dict[str, Any] = {"ArchiveName": name, "EventSourceArn": props["SourceArn"]}
+    if "EventPattern" in props:
+        request["EventPattern"] = json.dumps(props["EventPattern"])
+    if "RetentionDays" in props:
+        request["RetentionDays"] = int(props["RetentionDays"])
+    arn = session.client("events").create_archive(**request)["ArchiveArn"]
+    stack.refs[logical_id] = name
+    stack.attributes[(logical_id, "Arn")] = arn
+
+
+def _create_queue_policy(stack: Stack, logical_id: str, props: dict[str, Any], session: boto3.Session) -> None:
+    client = session.client("sqs")
+    for url in props.get("Queues", []):
+        client.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])})
+    stack.refs[logical_id] = stack.physical_name(logical_id)
+
+
 CREATORS: dict[str, Callable[[Stack, str, dict[str, Any], boto3.Session], None]] = {
     "AWS::DynamoDB::Table": _create_table,
     "AWS::SQS::Queue": _create_queue,
+    "AWS::SQS::QueuePolicy": _create_queue_policy,
     "AWS::SecretsManager::Secret": _create_secret,
+    "AWS::Events::EventBus": _create_event_bus,
+    "AWS::Events::Rule": _create_rule,
+    "AWS::Events::Archive": _create_archive,
 }
 
 
-def create_resources(template: Template, stack: Stack, session: boto3.Session) -> Stack:
+def name_local_compute(template: Template, stack: Stack, urls: dict[str, str] | None = None) -> None:
+    """Give functions, layers, roles, APIs and URLs the names and attributes AWS would.
+
+    They are served by the local runtime, not created in the endpoint; ``urls`` maps the
+    logical id of an ``AWS::Lambda::Url`` or ``AWS::ApiGatewayV2::Api`` to its local address.
+    """
+    urls = urls or {}
+    for logical_id, resource in template.resources.items():
+        kind, name = resource["Type"], stack.physical_name(logical_id)
+        if kind == "AWS::Lambda::Function":
+            stack.refs[logical_id] = name
+            stack.attributes[(logical_id, "Arn")] = stack.arn("lambda", f"function:{name}")
+        elif kind == "AWS::Lambda::LayerVersion":
+            stack.refs[logical_id] = stack.arn("lambda", f"layer:{name}:1")
+        elif kind == "AWS::IAM::Role":
+            stack.refs[logical_id] = name
+            stack.attributes[(logical_id, "Arn")] = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
+        elif kind == "AWS::Lambda::Url":
+            stack.attributes[(logical_id, "FunctionUrl")] = urls.get(logical_id, f"https://{name}.lambda-url.local/")
+        elif kind == "AWS::ApiGatewayV2::Api":
+            api_id = local_api_id(logical_id)
+            stack.refs[logical_id] = api_id
+            stack.attributes[(logical_id, "ApiId")] = api_id
+            stack.attributes[(logical_id, "ApiEndpoint")] = urls.get(logical_id, f"https://{api_id}.local")
+        elif kind == "AWS::Scheduler::Schedule":
+            stack.refs[logical_id] = name
+            stack.attributes[(logical_id, "Arn")] = stack.arn("scheduler", f"schedule/default/{name}")
+
+
+def local_api_id(logical_id: str) -> str:
+    """A stable, API Gateway-shaped id (10 lower-case characters) for an API of the template."""
+    alphabet = string.ascii_lowercase + string.digits
+    digest = hashlib.sha256(logical_id.encode()).digest()
+    return "".join(alphabet[byte % len(alphabet)] for byte in digest[:10])
+
+
+def create_resources(
+    template: Template, stack: Stack, session: boto3.Session, urls: dict[str, str] | None = None
+) -> Stack:
     """Create every resource of a supported type, dependencies first (Ref/GetAtt order)."""
+    name_local_compute(template, stack, urls)
     pending = {name: res for name, res in template.resources.items() if res["Type"] in CREATORS}
     while pending:
         progressed = False
