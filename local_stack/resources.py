@@ -169,73 +169,10 @@ def _create_secret(stack: Stack, logical_id: str, props: dict[str, Any], session
     stack.refs[logical_id] = arn
 
 
-def _create_event_bus(stack: Stack, logical_id: str, props: dict[str, Any], session: boto3.Session) -> None:
-    name = props.get("Name") or stack.physical_name(logical_id)
-    arn = session.client("events").create_event_bus(Name=name)["EventBusArn"]
-    stack.refs[logical_id] = name
-    stack.attributes[(logical_id, "Name")] = name
-    stack.attributes[(logical_id, "Arn")] = arn
-
-
-def _is_function_arn(arn: Any) -> bool:
-    return isinstance(arn, str) and ":lambda:" in arn and ":function:" in arn
-
-
-def _create_rule(stack: Stack, logical_id: str, props: dict[str, Any], session: boto3.Session) -> None:
-    """A pattern rule with its targets. Schedules, and targets that are functions, run in the local runtime."""
-    name = props.get("Name") or stack.physical_name(logical_id)
-    bus = props.get("EventBusName") or "default"
-    stack.refs[logical_id] = name if bus == "default" else f"{bus}|{name}"
-    stack.attributes[(logical_id, "Arn")] = stack.arn(
-        "events", f"rule/{name}" if bus == "default" else f"rule/{bus}/{name}"
-    )
-    if "ScheduleExpression" in props or "EventPattern" not in props:
-        return
-    client = session.client("events")
-    client.put_rule(
-        Name=name,
-        EventBusName=bus,
-        EventPattern=json.dumps(props["EventPattern"]),
-        State=props.get("State", "ENABLED"),
-        Description=props.get("Description", ""),
-    )
-    keys = {"Id", "Arn", "Input", "InputPath", "InputTransformer", "SqsParameters", "RetryPolicy", "DeadLetterConfig"}
-    targets = [
-        {key: value for key, value in target.items() if key in keys}
-        for target in props.get("Targets", [])
-        if not _is_function_arn(target.get("Arn"))
-    ]
-    if targets:
-        client.put_targets(Rule=name, EventBusName=bus, Targets=targets)
-
-
-def _create_archive(stack: Stack, logical_id: str, props: dict[str, Any], session: boto3.Session) -> None:
-    name = props.get("ArchiveName") or stack.physical_name(logical_id)
-    request: dict[str, Any] = {"ArchiveName": name, "EventSourceArn": props["SourceArn"]}
-    if "EventPattern" in props:
-        request["EventPattern"] = json.dumps(props["EventPattern"])
-    if "RetentionDays" in props:
-        request["RetentionDays"] = int(props["RetentionDays"])
-    arn = session.client("events").create_archive(**request)["ArchiveArn"]
-    stack.refs[logical_id] = name
-    stack.attributes[(logical_id, "Arn")] = arn
-
-
-def _create_queue_policy(stack: Stack, logical_id: str, props: dict[str, Any], session: boto3.Session) -> None:
-    client = session.client("sqs")
-    for url in props.get("Queues", []):
-        client.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])})
-    stack.refs[logical_id] = stack.physical_name(logical_id)
-
-
 CREATORS: dict[str, Callable[[Stack, str, dict[str, Any], boto3.Session], None]] = {
     "AWS::DynamoDB::Table": _create_table,
     "AWS::SQS::Queue": _create_queue,
-    "AWS::SQS::QueuePolicy": _create_queue_policy,
     "AWS::SecretsManager::Secret": _create_secret,
-    "AWS::Events::EventBus": _create_event_bus,
-    "AWS::Events::Rule": _create_rule,
-    "AWS::Events::Archive": _create_archive,
 }
 
 
