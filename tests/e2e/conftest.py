@@ -88,7 +88,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         }
     )
     with log_file.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - the stack this test session owns
+        process = subprocess.Popen(
             [sys.executable, "-m", "local_stack"],
             cwd=ROOT,
             env=env,
