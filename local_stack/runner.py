@@ -10,6 +10,7 @@ simulator, and a printer of the events reaching the template's queues. Writes
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -33,7 +34,7 @@ from .functions import FunctionPool, InvocationResult, function_specs
 from .http_front import Cors, Front, FunctionUrlFront, HttpApiFront, routes_from_openapi
 from .resources import Stack, create_resources, default_parameters, local_api_id
 from .simulator import DEFAULT_API_KEY, DEFAULT_BUSINESS_ID, SimulatorConfig, TaramoneySimulator
-from .template import ROOT, load_template
+from .template import ROOT, Template, load_template
 
 HOST = "127.0.0.1"
 STACK_NAME = "local"
@@ -164,6 +165,7 @@ class LocalStack:
         self.moto: MotoEndpoint | None = None
         self.simulator: TaramoneySimulator | None = None
         self.outputs_file = config.state_dir / "outputs.json"
+        self._last_failure: dict[str, tuple[str, float]] = {}
 
     # -- start ---------------------------------------------------------------------------------
     def start(self) -> dict[str, str]:
@@ -205,6 +207,7 @@ class LocalStack:
         stack = Stack(STACK_NAME, config.region, parameters)
         session = boto3.Session(region_name=config.region)
         create_resources(template, stack, session, urls)
+        template = _without_false_conditions(template, stack)
         self._store_credentials(template, stack, session)
 
         specs = function_specs(
@@ -369,9 +372,11 @@ class LocalStack:
         except RuntimeError as stopping:
             return InvocationResult(error={"errorType": "Stopping", "errorMessage": str(stopping)})
         if outcome.failed and outcome.error:
-            self.console.log(
-                function, f"invocation failed: {outcome.error.get('errorType')}: {outcome.error.get('errorMessage')}"
-            )
+            summary = f"invocation failed: {outcome.error.get('errorType')}: {outcome.error.get('errorMessage')}"
+            last = self._last_failure.get(function)
+            if last is None or last[0] != summary or time.monotonic() - last[1] > 60:  # a schedule repeats itself
+                self._last_failure[function] = (summary, time.monotonic())
+                self.console.log(function, summary)
         return outcome
 
     def stop(self) -> None:
@@ -385,6 +390,20 @@ class LocalStack:
         if self.moto:
             self.moto.stop()
         self.outputs_file.unlink(missing_ok=True)
+
+
+def _without_false_conditions(template: Template, stack: Stack) -> Template:
+    """The template as deployed: resources and outputs whose ``Condition`` is false left out."""
+    conditions: dict[str, bool] = getattr(stack, "conditions", {})
+
+    def kept(entry: dict[str, Any]) -> bool:
+        return conditions.get(entry.get("Condition", ""), True)
+
+    return dataclasses.replace(
+        template,
+        resources={name: res for name, res in template.resources.items() if kept(res)},
+        outputs={name: out for name, out in template.outputs.items() if kept(out)},
+    )
 
 
 def _free_port() -> int:
