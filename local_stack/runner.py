@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import requests
@@ -101,7 +102,9 @@ class LocalConfig:
 
     @property
     def real_mode(self) -> bool:
-        return bool(self.taramoney_api_url)
+        """Orders go to a Taramoney that is not on this machine: real phones, real money."""
+        host = urlsplit(self.taramoney_api_url).hostname or ""
+        return bool(self.taramoney_api_url) and host not in {"127.0.0.1", "localhost", "::1"}
 
 
 class Console:
@@ -355,6 +358,8 @@ class LocalStack:
         lines.append(f"  {'outputs':<24} {self.outputs_file}")
         if self.config.real_mode:
             lines += _real_mode_warning(self.config)
+        elif self.config.taramoney_api_url:
+            lines.append(f"  Taramoney: {self.config.taramoney_api_url} (TARAMONEY_API_URL)")
         else:
             lines.append(
                 "  Taramoney: the simulator (test numbers in README: ...000001 success, ...000002 failure, ...)"
