@@ -176,6 +176,24 @@ CREATORS: dict[str, Callable[[Stack, str, dict[str, Any], boto3.Session], None]]
 }
 
 
+def create_resources(template: Template, stack: Stack, session: boto3.Session) -> Stack:
+    """Create every resource of a supported type, dependencies first (Ref/GetAtt order)."""
+    pending = {name: res for name, res in template.resources.items() if res["Type"] in CREATORS}
+    while pending:
+        progressed = False
+        for logical_id, resource in list(pending.items()):
+            try:
+                props = stack.resolve(resource.get("Properties", {}))
+            except KeyError:
+                continue  # depends on something not created yet
+            CREATORS[resource["Type"]](stack, logical_id, props, session)
+            del pending[logical_id]
+            progressed = True
+        if not progressed:
+            raise RuntimeError(f"cannot resolve the dependencies of {sorted(pending)}")
+    return stack
+
+
 def name_local_compute(template: Template, stack: Stack, urls: dict[str, str] | None = None) -> None:
     """Give functions, layers, roles, APIs and URLs the names and attributes AWS would.
 
@@ -210,24 +228,3 @@ def local_api_id(logical_id: str) -> str:
     alphabet = string.ascii_lowercase + string.digits
     digest = hashlib.sha256(logical_id.encode()).digest()
     return "".join(alphabet[byte % len(alphabet)] for byte in digest[:10])
-
-
-def create_resources(
-    template: Template, stack: Stack, session: boto3.Session, urls: dict[str, str] | None = None
-) -> Stack:
-    """Create every resource of a supported type, dependencies first (Ref/GetAtt order)."""
-    name_local_compute(template, stack, urls)
-    pending = {name: res for name, res in template.resources.items() if res["Type"] in CREATORS}
-    while pending:
-        progressed = False
-        for logical_id, resource in list(pending.items()):
-            try:
-                props = stack.resolve(resource.get("Properties", {}))
-            except KeyError:
-                continue  # depends on something not created yet
-            CREATORS[resource["Type"]](stack, logical_id, props, session)
-            del pending[logical_id]
-            progressed = True
-        if not progressed:
-            raise RuntimeError(f"cannot resolve the dependencies of {sorted(pending)}")
-    return stack

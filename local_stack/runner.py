@@ -33,7 +33,7 @@ from .event_sources import event_sources
 from .event_tap import EventPrinter, tap_rules
 from .functions import FunctionPool, InvocationResult, function_specs
 from .http_front import Cors, Front, FunctionUrlFront, HttpApiFront, routes_from_openapi
-from .resources import Stack, create_resources, default_parameters, local_api_id
+from .resources import Stack, create_resources, default_parameters, local_api_id, name_local_compute
 from .simulator import DEFAULT_API_KEY, DEFAULT_BUSINESS_ID, SimulatorConfig, TaramoneySimulator
 from .template import ROOT, Template, load_template
 
@@ -209,7 +209,8 @@ class LocalStack:
         parameters = default_parameters(template, {k: v for k, v in overrides.items() if k in template.parameters})
         stack = Stack(STACK_NAME, config.region, parameters)
         session = boto3.Session(region_name=config.region)
-        create_resources(template, stack, session, urls)
+        name_local_compute(template, stack, urls)
+        create_resources(template, stack, session)
         template = _without_false_conditions(template, stack)
         self._store_credentials(template, stack, session)
 
