@@ -20,6 +20,7 @@ import boto3
 from .template import Template
 
 ACCOUNT_ID = "123456789012"
+_NO_VALUE: Any = object()  # what Ref AWS::NoValue resolves to: dropped from its list or mapping
 
 
 @dataclass
@@ -31,17 +32,36 @@ class Stack:
     parameters: dict[str, str]
     refs: dict[str, str] = field(default_factory=dict)
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+    conditions: dict[str, bool] = field(default_factory=dict)
 
     def resolve(self, value: Any) -> Any:
-        """Evaluate Ref, Fn::GetAtt, Fn::Sub, Fn::Join and Fn::Select against what exists."""
+        """Evaluate Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select and the condition functions.
+
+        ``Fn::If`` picks a branch by the stack's evaluated ``conditions``; ``AWS::NoValue``
+        removes the list item or property it stands for, as CloudFormation does.
+        """
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [item for item in (self.resolve(item) for item in value) if item is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
             ((function, argument),) = value.items()
             if function == "Ref":
                 return self._ref(argument)
+            if function == "Fn::If":
+                condition, when_true, when_false = argument
+                return self.resolve(when_true if self.conditions[condition] else when_false)
+            if function == "Condition" and isinstance(argument, str):
+                return self.conditions[argument]
+            if function == "Fn::Equals":
+                left, right = self.resolve(argument)
+                return str(left) == str(right)
+            if function == "Fn::Not":
+                return not self.resolve(argument)[0]
+            if function == "Fn::And":
+                return all(self.resolve(argument))
+            if function == "Fn::Or":
+                return any(self.resolve(argument))
             if function == "Fn::GetAtt":
                 name, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
                 return self.attributes[(name, attribute)]
@@ -53,16 +73,17 @@ class Stack:
             if function == "Fn::Select":
                 index, items = argument
                 return self.resolve(items)[int(self.resolve(index))]
-        return {key: self.resolve(item) for key, item in value.items()}
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
 
-    def _ref(self, name: str) -> str:
+    def _ref(self, name: str) -> Any:
         pseudo = {
             "AWS::Region": self.region,
             "AWS::AccountId": ACCOUNT_ID,
             "AWS::StackName": self.name,
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::Partition": "aws",
-            "AWS::NoValue": "",
+            "AWS::NoValue": _NO_VALUE,
         }
         if name in pseudo:
             return pseudo[name]
@@ -169,16 +190,103 @@ def _create_secret(stack: Stack, logical_id: str, props: dict[str, Any], session
     stack.refs[logical_id] = arn
 
 
+def _create_queue_policy(stack: Stack, logical_id: str, props: dict[str, Any], session: boto3.Session) -> None:
+    client = session.client("sqs")
+    for queue_url in props["Queues"]:
+        client.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(props["PolicyDocument"])})
+    stack.refs[logical_id] = stack.physical_name(logical_id)
+
+
+def _event_pattern(pattern: Any) -> str:
+    return pattern if isinstance(pattern, str) else json.dumps(pattern)
+
+
+def _create_event_bus(stack: Stack, logical_id: str, props: dict[str, Any], session: boto3.Session) -> None:
+    name = props["Name"]
+    arn = session.client("events").create_event_bus(Name=name)["EventBusArn"]
+    stack.refs[logical_id] = name
+    stack.attributes[(logical_id, "Name")] = name
+    stack.attributes[(logical_id, "Arn")] = arn
+
+
+def _create_rule(stack: Stack, logical_id: str, props: dict[str, Any], session: boto3.Session) -> None:
+    """A rule and its targets as given (SQS targets' RetryPolicy and DeadLetterConfig are kept, not acted on)."""
+    client = session.client("events")
+    name = props.get("Name") or stack.physical_name(logical_id)
+    bus = props.get("EventBusName", "default")
+    request: dict[str, Any] = {"Name": name, "EventBusName": bus, "State": props.get("State", "ENABLED")}
+    if "EventPattern" in props:
+        request["EventPattern"] = _event_pattern(props["EventPattern"])
+    if "Description" in props:
+        request["Description"] = props["Description"]
+    arn = client.put_rule(**request)["RuleArn"]
+    if props.get("Targets"):
+        client.put_targets(Rule=name, EventBusName=bus, Targets=props["Targets"])
+    stack.refs[logical_id] = name if bus == "default" else f"{bus}|{name}"
+    stack.attributes[(logical_id, "Arn")] = arn
+
+
+def _create_archive(stack: Stack, logical_id: str, props: dict[str, Any], session: boto3.Session) -> None:
+    name = props.get("ArchiveName") or stack.physical_name(logical_id)
+    request: dict[str, Any] = {"ArchiveName": name, "EventSourceArn": props["SourceArn"]}
+    if "EventPattern" in props:
+        request["EventPattern"] = _event_pattern(props["EventPattern"])
+    if "RetentionDays" in props:
+        request["RetentionDays"] = int(props["RetentionDays"])
+    arn = session.client("events").create_archive(**request)["ArchiveArn"]
+    stack.refs[logical_id] = name
+    stack.attributes[(logical_id, "Arn")] = arn
+
+
+def _is_schedule(resource: dict[str, Any]) -> bool:
+    return resource["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in resource.get("Properties", {})
+
+
+# Not created in moto, on purpose:
+# - schedules (rules with a ScheduleExpression): their targets are functions, which the
+#   local runtime runs on its own clock;
+# - AWS::EventSchemas::* (moto has no schema registry; tests read events/schemas/);
+# - the merchant's API destination (AWS::Events::Connection, ApiDestination and its
+#   role): only with MerchantWebhookEndpoint set, which the local stack leaves empty.
 CREATORS: dict[str, Callable[[Stack, str, dict[str, Any], boto3.Session], None]] = {
     "AWS::DynamoDB::Table": _create_table,
     "AWS::SQS::Queue": _create_queue,
+    "AWS::SQS::QueuePolicy": _create_queue_policy,
     "AWS::SecretsManager::Secret": _create_secret,
+    "AWS::Events::EventBus": _create_event_bus,
+    "AWS::Events::Rule": _create_rule,
+    "AWS::Events::Archive": _create_archive,
 }
 
 
+def evaluate_conditions(template: Template, stack: Stack) -> dict[str, bool]:
+    """The template's Conditions, evaluated against the stack's parameters (in dependency order)."""
+    pending = dict(template.conditions)
+    while pending:
+        progressed = False
+        for name, expression in list(pending.items()):
+            try:
+                stack.conditions[name] = bool(stack.resolve(expression))
+            except KeyError:
+                continue  # refers to a condition not evaluated yet
+            del pending[name]
+            progressed = True
+        if not progressed:
+            raise RuntimeError(f"cannot evaluate the conditions {sorted(pending)}")
+    return stack.conditions
+
+
 def create_resources(template: Template, stack: Stack, session: boto3.Session) -> Stack:
-    """Create every resource of a supported type, dependencies first (Ref/GetAtt order)."""
-    pending = {name: res for name, res in template.resources.items() if res["Type"] in CREATORS}
+    """Create every resource of a supported type, dependencies first (Ref/GetAtt order).
+
+    Resources whose ``Condition`` is false are left out, as CloudFormation leaves them out.
+    """
+    conditions = evaluate_conditions(template, stack)
+    pending = {
+        name: res
+        for name, res in template.resources.items()
+        if res["Type"] in CREATORS and conditions.get(res.get("Condition", ""), True) and not _is_schedule(res)
+    }
     while pending:
         progressed = False
         for logical_id, resource in list(pending.items()):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ class Template:
     resources: dict[str, dict[str, Any]]
     outputs: dict[str, dict[str, Any]]
     parameters: dict[str, dict[str, Any]]
+    conditions: dict[str, Any] = field(default_factory=dict)
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {name: res for name, res in self.resources.items() if res["Type"] == resource_type}
@@ -68,4 +69,5 @@ def load_template(path: Path = TEMPLATE) -> Template:
         resources=translated["Resources"],
         outputs=translated.get("Outputs", {}),
         parameters=translated.get("Parameters", {}),
+        conditions=translated.get("Conditions", {}),
     )

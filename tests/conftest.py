@@ -50,6 +50,8 @@ def reset_service_caches() -> None:
         aws.aws_client,
         services.payment_repository,
         services.payment_initiator,
+        services.payment_event_relay,
+        services.payment_expirer,
         idempotency._persistence,
         taramoney._session,
     ):
@@ -83,6 +85,7 @@ def function_env(aws: Stack, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         "IDEMPOTENCY_TABLE_NAME": aws.refs["IdempotencyTable"],
         "TARAMONEY_SECRET_ID": aws.refs["TaramoneySecret"],
         "PARKED_WEBHOOKS_QUEUE_URL": aws.refs["ParkedWebhooksQueue"],
+        "EVENT_BUS_NAME": aws.refs["PaymentEventBus"],
         "WEBHOOK_BASE_URL": "https://webhook.test.example/",
         "TARAMONEY_API_URL": "http://127.0.0.1:9/not-configured",
         "AWS_LAMBDA_FUNCTION_NAME": "test-function",

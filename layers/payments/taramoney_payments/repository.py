@@ -24,6 +24,8 @@ from .models import Payment, PaymentStatus
 
 PAYMENT_ENTITY = "PAYMENT"
 PENDING_MARKER = "PENDING"
+PENDING_BY_EXPIRY_INDEX = "PendingByExpiry"
+EXPIRED_REASON = "EXPIRED"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -156,6 +158,62 @@ class PaymentRepository:
                         ":failure": PaymentStatus.FAILURE.value,
                         ":pending": PaymentStatus.PENDING.value,
                         ":reason": reason,
+                        ":now": isoformat(now),
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return payment_from_item(answer["Attributes"])
+
+    # --- expiry: the sparse PendingByExpiry index and the PENDING -> EXPIRED write ---
+
+    def payment_ids_past_deadline(self, now: datetime, *, limit: int, page_size: int = 100) -> Iterable[str]:
+        """Ids of PENDING payments whose deadline is ``now`` or earlier, oldest first, at most ``limit``.
+
+        Reads the sparse ``PendingByExpiry`` index page by page (only PENDING payments
+        are in it), never the whole table.
+        """
+        remaining = limit
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": PENDING_BY_EXPIRY_INDEX,
+            "KeyConditionExpression": "awaitingExpiry = :pending AND expiresAt <= :now",
+            "ExpressionAttributeValues": to_attributes({":pending": PENDING_MARKER, ":now": isoformat(now)}),
+        }
+        while remaining > 0:
+            answer = self._client.query(**request, Limit=min(page_size, remaining))
+            for item in answer.get("Items", []):
+                remaining -= 1
+                yield item["pk"]["S"].removeprefix("PAYMENT#")
+            if "LastEvaluatedKey" not in answer:
+                return
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def mark_expired(self, payment_id: str, *, now: datetime) -> Payment | None:
+        """Close a PENDING payment past its deadline as EXPIRED; None if it left PENDING first.
+
+        The condition is what makes a webhook that settles the payment at the same
+        moment win: its SUCCESS or FAILURE is never overwritten by EXPIRED.
+        """
+        try:
+            answer = self._client.update_item(
+                TableName=self._table,
+                Key=payment_key(payment_id),
+                UpdateExpression=(
+                    "SET #status = :expired, failureReason = :reason, completedAt = :now, updatedAt = :now "
+                    "REMOVE awaitingExpiry"
+                ),
+                ConditionExpression="#status = :pending AND expiresAt <= :now",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_attributes(
+                    {
+                        ":expired": PaymentStatus.EXPIRED.value,
+                        ":pending": PaymentStatus.PENDING.value,
+                        ":reason": EXPIRED_REASON,
                         ":now": isoformat(now),
                     }
                 ),

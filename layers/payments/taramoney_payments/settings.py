@@ -27,6 +27,10 @@ class Settings(BaseModel):
     provider_connect_timeout_seconds: float = Field(3.05, alias="PROVIDER_CONNECT_TIMEOUT_SECONDS", gt=0)
     provider_read_timeout_seconds: float = Field(15.0, alias="PROVIDER_READ_TIMEOUT_SECONDS", gt=0)
     secret_max_age_seconds: int = Field(300, alias="SECRET_MAX_AGE_SECONDS", ge=0)
+    event_bus_name: str = Field("", alias="EVENT_BUS_NAME")
+    max_expiries_per_run: int = Field(200, alias="MAX_EXPIRIES_PER_RUN", ge=1)
+    # Reconciliation before expiry: off while empty (Taramoney documents no status endpoint).
+    taramoney_status_url: str = Field("", alias="TARAMONEY_STATUS_URL")
 
     @model_validator(mode="after")
     def _amounts_in_order(self) -> Settings:
