@@ -276,7 +276,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("content-length", str(len(answer.body)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(answer.body)
+            try:
+                self.wfile.write(answer.body)
+            except (BrokenPipeError, ConnectionResetError):
+                self.server.front.log(f"{self.command} {self.path}: the client hung up before the answer")
+                return
         elapsed = (time.monotonic() - started) * 1000
         self.server.front.log(f"{self.command} {self.path} -> {answer.status} ({elapsed:.0f} ms)")
 

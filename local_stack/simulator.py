@@ -212,7 +212,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(raw)))
         self.end_headers()
-        self.wfile.write(raw)
+        try:
+            self.wfile.write(raw)
+        except (BrokenPipeError, ConnectionResetError):
+            self.server.simulator.log("the caller hung up before the answer (its read timeout)")
 
     def do_GET(self) -> None:
         if self.path.startswith("/__ledger"):
