@@ -268,19 +268,19 @@ class _Handler(BaseHTTPRequestHandler):
         request = RawRequest(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
         started = time.monotonic()
         answer = self.server.front.handle(request)
-        self.send_response(answer.status)
-        names = {name.lower() for name, _ in answer.headers}
-        for name, value in answer.headers:
-            self.send_header(name, value)
-        if "content-length" not in names:
-            self.send_header("content-length", str(len(answer.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            try:
+        try:
+            self.send_response(answer.status)
+            names = {name.lower() for name, _ in answer.headers}
+            for name, value in answer.headers:
+                self.send_header(name, value)
+            if "content-length" not in names:
+                self.send_header("content-length", str(len(answer.body)))
+            self.end_headers()
+            if self.command != "HEAD":
                 self.wfile.write(answer.body)
-            except (BrokenPipeError, ConnectionResetError):
-                self.server.front.log(f"{self.command} {self.path}: the client hung up before the answer")
-                return
+        except (BrokenPipeError, ConnectionResetError):
+            self.server.front.log(f"{self.command} {self.path}: the client hung up before the answer")
+            return
         elapsed = (time.monotonic() - started) * 1000
         self.server.front.log(f"{self.command} {self.path} -> {answer.status} ({elapsed:.0f} ms)")
 
