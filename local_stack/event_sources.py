@@ -80,6 +80,8 @@ class Mapping:
     filters: Filters
     reports_failures: bool
     max_retries: int  # -1: until the record expires
+    on_failure: str | None = None  # queue URL of the OnFailure destination
+    function_arn: str = ""
 
     @classmethod
     def from_properties(cls, logical_id: str, props: dict[str, Any], function: str, default_batch: int) -> Mapping:
@@ -92,6 +94,11 @@ class Mapping:
             reports_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
             max_retries=int(props.get("MaximumRetryAttempts", -1)),
         )
+
+    def with_failure_queue(self, props: dict[str, Any], queue_url_by_arn: dict[str, str]) -> Mapping:
+        destination = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        self.on_failure = queue_url_by_arn.get(destination) if destination else None
+        return self
 
 
 class Poller(threading.Thread):
@@ -153,6 +160,7 @@ class StreamPoller(Poller):
             attempts[retry_from] = attempts.get(retry_from, 0) + 1
             if 0 <= self.mapping.max_retries < attempts[retry_from]:
                 self.log(f"discarding records from {retry_from}: retries exhausted")
+                self._report_discarded([r for r in batch if int(r["dynamodb"]["SequenceNumber"]) >= int(retry_from)])
                 attempts.clear()
                 iterator = answer["NextShardIterator"]
                 continue
@@ -162,6 +170,31 @@ class StreamPoller(Poller):
             iterator = client.get_shard_iterator(
                 StreamArn=arn, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=retry_from
             )["ShardIterator"]
+
+    def _report_discarded(self, records: list[dict[str, Any]]) -> None:
+        """What Lambda sends to the OnFailure destination: where the discarded records are."""
+        if not self.mapping.on_failure or not records:
+            return
+        created = [r["dynamodb"].get("ApproximateCreationDateTime") for r in records]
+        body = {
+            "requestContext": {
+                "functionArn": self.mapping.function_arn,
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": self.mapping.max_retries + 1,
+            },
+            "DDBStreamBatchInfo": {
+                "shardId": records[0].get("shardId", ""),
+                "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": created[0],
+                "approximateArrivalOfLastRecord": created[-1],
+                "batchSize": len(records),
+                "streamArn": self.mapping.source_arn,
+            },
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "version": "1.0",
+        }
+        boto3.client("sqs").send_message(QueueUrl=self.mapping.on_failure, MessageBody=json.dumps(body))
 
     def _record(self, raw: dict[str, Any]) -> dict[str, Any]:
         record: dict[str, Any] = _jsonable(raw)
@@ -326,9 +359,11 @@ def event_sources(
             continue
         source = props["EventSourceArn"]
         if ":dynamodb:" in source:
-            threads.append(
-                StreamPoller(Mapping.from_properties(logical_id, props, function, 100), invoke, log, stopping)
+            mapping = Mapping.from_properties(logical_id, props, function, 100).with_failure_queue(
+                props, queue_url_by_arn
             )
+            mapping.function_arn = next(arn for arn, fid in function_by_arn.items() if fid == function)
+            threads.append(StreamPoller(mapping, invoke, log, stopping))
         elif ":sqs:" in source and source in queue_url_by_arn:
             mapping = Mapping.from_properties(logical_id, props, function, 10)
             threads.append(QueuePoller(mapping, queue_url_by_arn[source], invoke, log, stopping))

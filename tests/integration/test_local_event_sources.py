@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -67,6 +68,48 @@ def test_a_reported_failure_is_retried_from_its_sequence_number_and_filters_appl
 
     # then the retry starts at PAYMENT#2, PAYMENT#1 is not delivered again, and phones never reach the function
     assert publisher.batches[:2] == [["PAYMENT#1", "PAYMENT#2", "PAYMENT#3"], ["PAYMENT#2", "PAYMENT#3"]]
+
+
+def test_a_batch_that_keeps_failing_goes_to_the_on_failure_destination_after_its_retries(aws: Stack) -> None:
+    # given a payment written, a function that always fails, one retry allowed
+    table = boto3.client("dynamodb")
+    table.put_item(TableName=aws.refs["PaymentsTable"], Item={"pk": {"S": "PAYMENT#1"}})
+    calls: list[int] = []
+
+    def failing(function: str, event: dict[str, Any]) -> InvocationResult:
+        calls.append(len(event["Records"]))
+        return InvocationResult(error={"errorType": "RuntimeError", "errorMessage": "EventBridge is down"})
+
+    destination = aws.refs["ParkedWebhooksDeadLetterQueue"]
+    mapping = Mapping(
+        logical_id="Publisher",
+        function="Publisher",
+        source_arn=aws.attributes[("PaymentsTable", "StreamArn")],
+        batch_size=10,
+        filters=Filters(None),
+        reports_failures=True,
+        max_retries=1,
+        on_failure=destination,
+    )
+    sqs = boto3.client("sqs")
+    stopping = threading.Event()
+
+    # when the poller has tried and given up
+    def reported() -> list[dict[str, Any]]:
+        return sqs.receive_message(QueueUrl=destination).get("Messages", [])
+
+    found: list[dict[str, Any]] = []
+    _run_until(
+        lambda: bool(found.extend(reported()) or found),
+        StreamPoller(mapping, failing, lambda *_: None, stopping),
+        stopping,
+    )
+
+    # then it tried twice, and the destination says which records were given up
+    assert calls == [1, 1]
+    info = json.loads(found[0]["Body"])["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 1
+    assert info["streamArn"] == mapping.source_arn
 
 
 def test_schedules_run_at_their_rate_unless_shortened() -> None:
