@@ -338,10 +338,9 @@ class LocalStack:
         return outputs
 
     def _wait_until_answering(self, outputs: dict[str, str]) -> None:
-        checks = [outputs["AwsEndpointUrl"] + "/moto-api/", f"{outputs['TaramoneySimulatorUrl']}/__ledger"]
-        checks += [f"http://{front.host}:{front.port}/" for front in self.fronts if isinstance(front, HttpApiFront)]
+        """The endpoint and the simulator answer HTTP; the fronts accept connections (no invocation)."""
         deadline = time.monotonic() + 30
-        for url in checks:
+        for url in (outputs["AwsEndpointUrl"] + "/moto-api/", f"{outputs['TaramoneySimulatorUrl']}/__ledger"):
             while True:
                 try:
                     requests.get(url, timeout=2)
@@ -349,6 +348,15 @@ class LocalStack:
                 except requests.RequestException:
                     if time.monotonic() > deadline:
                         raise SystemExit(f"{url} does not answer") from None
+                    time.sleep(0.2)
+        for front in self.fronts:
+            while True:
+                try:
+                    socket.create_connection((front.host, front.port), timeout=2).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise SystemExit(f"{front.label} does not answer on port {front.port}") from None
                     time.sleep(0.2)
 
     def _print_summary(self, outputs: dict[str, str]) -> None:
