@@ -64,9 +64,10 @@ def test_refusals_come_back_as_failure_at_http_200(
     assert (status, answer) == (200, {"status": "FAILURE", "message": message})
 
 
-def _wait_for_requests(server: HTTPServer, count: int) -> None:
+def _wait_for_deliveries(simulator: TaramoneySimulator, count: int) -> None:
+    """Until the simulator has recorded ``count`` deliveries (after their answers came back)."""
     deadline = time.monotonic() + 5
-    while len(server.log) < count and time.monotonic() < deadline:
+    while len(simulator.ledger.view()["deliveries"]) < count and time.monotonic() < deadline:
         time.sleep(0.02)
 
 
@@ -78,7 +79,7 @@ def test_the_webhook_carries_the_documented_payload_and_the_fields_real_deliveri
 
     # when the customer confirms
     simulator.place_order(_order("650000001", httpserver.url_for("/hook"), productPrice=1000))
-    _wait_for_requests(httpserver, 1)
+    _wait_for_deliveries(simulator, 1)
 
     # then Taramoney's callback arrives with its fields
     ((request, _),) = httpserver.log
@@ -107,7 +108,7 @@ def test_test_numbers_choose_the_webhooks(
     httpserver.expect_request("/hook", method="POST").respond_with_json({"received": True})
 
     simulator.place_order(_order(phone, httpserver.url_for("/hook")))
-    _wait_for_requests(httpserver, len(statuses))
+    _wait_for_deliveries(simulator, len(statuses))
     time.sleep(0.2)  # room for a delivery too many
 
     assert [request.get_json()["status"] for request, _ in httpserver.log] == statuses
