@@ -24,10 +24,10 @@ from typing import Any
 class LambdaContext:
     """The context object Lambda passes to a Python handler."""
 
-    def __init__(self, request_id: str, deadline_ms: int) -> None:
+    def __init__(self, request_id: str, deadline_ms: int, function_arn: str) -> None:
         self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
         self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        self.invoked_function_arn = os.environ["LOCAL_FUNCTION_ARN"]
+        self.invoked_function_arn = function_arn
         self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         self.aws_request_id = request_id
         self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
@@ -79,6 +79,7 @@ def main() -> None:
     code_dir = os.environ.pop("LOCAL_CODE_DIR")
     layers = [path for path in os.environ.pop("LOCAL_LAYER_DIRS", "").split(os.pathsep) if path]
     handler_name = os.environ.pop("LOCAL_HANDLER")
+    function_arn = os.environ.pop("LOCAL_FUNCTION_ARN")
     sys.path[0:1] = [code_dir, *layers]  # replaces this file's folder, as Lambda's /var/task + /opt/python
     if os.path.isdir(code_dir):
         os.chdir(code_dir)
@@ -104,7 +105,7 @@ def main() -> None:
         if init_error is not None:
             send({"error": init_error})
             continue
-        context = LambdaContext(request["requestId"], request["deadlineMs"])
+        context = LambdaContext(request["requestId"], request["deadlineMs"], function_arn)
         print(f"START RequestId: {context.aws_request_id} Version: $LATEST", flush=True)
         try:
             result = handler(request["event"], context)
