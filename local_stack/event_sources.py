@@ -31,7 +31,8 @@ from .template import Template
 
 Invoke = Callable[[str, Any], InvocationResult]
 Log = Callable[[str, str], None]
-_IDLE_POLL_SECONDS = 0.25
+# moto keeps every shard iterator it hands out: an idle stream is polled twice a second, not more.
+_IDLE_POLL_SECONDS = 0.5
 
 
 class Filters:
