@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 from moto import mock_aws
 
@@ -38,6 +40,18 @@ os.environ.update(
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
+# Every test builds fresh boto3 sessions (as a new Lambda container would), and each new
+# session re-reads botocore's service models from disk. One shared loader keeps that to
+# once per run: the models are read-only data, so no state leaks between tests.
+_shared_loader = botocore.loaders.create_loader()
+
+
+def _register_shared_data_loader(self: botocore.session.Session) -> None:
+    self._components.lazy_register_component("data_loader", lambda: _shared_loader)
+
+
+botocore.session.Session._register_data_loader = _register_shared_data_loader
+
 
 def reset_service_caches() -> None:
     """Forget clients, settings and services built by an earlier test."""
@@ -48,10 +62,13 @@ def reset_service_caches() -> None:
     for cached in (
         settings.get_settings,
         aws.aws_client,
+        aws.fail_fast_aws_client,
         services.payment_repository,
         services.payment_initiator,
         services.payment_event_relay,
         services.payment_expirer,
+        services.webhook_parking,
+        services.webhook_receiver,
         idempotency._persistence,
         taramoney._session,
     ):

@@ -1,7 +1,13 @@
 """The payment domain: mobile-money payments taken through Taramoney.
 
-Each module is one room: ``phone`` normalises numbers, ``models`` holds the payment and
-its views, ``taramoney`` talks to the provider, ``repository`` stores payments in
-DynamoDB, ``initiation`` starts a payment, ``settlement`` applies a webhook. The Lambda
-functions under ``functions/`` are thin adapters over these.
+Each module is one room:
+- ``models``, ``phone``, ``errors``, ``problems``: the payment, Cameroon numbers, refusals;
+- ``initiation`` (with ``taramoney``, ``idempotency``, ``requests_parsing``): starting a payment;
+- ``webhook_receiver`` (with ``webhook_tokens``, ``webhook_payload``, ``parking``) and
+  ``settlement``: Taramoney's callback and the state machine it drives;
+- ``outbox``, ``events``, ``publisher``: announcing stored status changes on EventBridge;
+- ``expiry`` (with ``reconciliation``): closing payments whose webhook never came;
+- ``repository``: every DynamoDB read and conditional write;
+- ``settings``, ``clock``, ``aws``, ``credentials``, ``observability``, ``services``: the plumbing.
+The Lambda functions under ``functions/`` are thin adapters over these.
 """

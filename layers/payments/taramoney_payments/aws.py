@@ -16,3 +16,15 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeou
 @cache
 def aws_client(service: str) -> Any:
     return boto3.session.Session().client(service, config=_CONFIG)
+
+
+# The webhook's budget: a DynamoDB write that hangs must still leave time to park the
+# payload on SQS inside the function's timeout. Worst case per call: 2 attempts of
+# (1 s connect + 2 s read) plus one back-off of at most 1 s, so about 7 s.
+_FAIL_FAST_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=2)
+
+
+@cache
+def fail_fast_aws_client(service: str) -> Any:
+    """A client for the webhook's path, where giving up early beats losing the payload."""
+    return boto3.session.Session().client(service, config=_FAIL_FAST_CONFIG)

@@ -75,3 +75,28 @@ class ProviderUnavailable(PaymentError):
 
 class ProviderTimedOut(ProviderUnavailable):
     status = HTTPStatus.GATEWAY_TIMEOUT
+
+
+# The webhook's refusals (SPEC section 4). Their details never say which secret was wrong.
+class MethodNotAllowed(PaymentError):
+    status, code, title = HTTPStatus.METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "Method not allowed"
+
+
+class WebhookNotAuthenticated(PaymentError):
+    status, code, title = HTTPStatus.UNAUTHORIZED, "UNAUTHENTICATED", "Webhook not authenticated"
+
+
+class InvalidWebhookPayload(PaymentError):
+    status, code, title = HTTPStatus.BAD_REQUEST, "INVALID_PAYLOAD", "Invalid webhook payload"
+
+
+class ForeignBusiness(PaymentError):
+    status, code, title = HTTPStatus.FORBIDDEN, "FOREIGN_BUSINESS", "Webhook for another business"
+
+
+class PhoneNumberMismatch(PaymentError):
+    status, code, title = HTTPStatus.CONFLICT, "PHONE_NUMBER_MISMATCH", "Phone number does not match the payment"
+
+
+class WebhookNotStored(PaymentError):
+    status, code, title = HTTPStatus.INTERNAL_SERVER_ERROR, "WEBHOOK_NOT_STORED", "Webhook could not be stored"

@@ -41,8 +41,13 @@ def _not_blank(value: str) -> str:
     return value
 
 
+_PHONE_MAX_LENGTH = 32
+
+
 def _cameroon_mobile(value: str) -> str:
     """Replace any accepted spelling by the 9-digit national form, or refuse it."""
+    if len(value) > _PHONE_MAX_LENGTH:  # still "not a phone number" to the client, checked before parsing
+        raise PydanticCustomError("invalid_phone_number", "too long for a phone number")
     try:
         return parse_mobile_number(value).national
     except UnsupportedOperator as error:
@@ -55,7 +60,7 @@ ProductId = Annotated[str, StringConstraints(min_length=1, max_length=128), Afte
 ProductName = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_not_blank)]
 MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 MetadataValue = Annotated[str, StringConstraints(max_length=500)]
-CameroonMobile = Annotated[str, StringConstraints(max_length=32), AfterValidator(_cameroon_mobile)]
+CameroonMobile = Annotated[str, AfterValidator(_cameroon_mobile)]
 
 
 class _Camel(BaseModel):
@@ -69,7 +74,10 @@ class PaymentRequest(_Camel):
     merchant's configured price range.
     """
 
-    model_config = ConfigDict(extra="forbid", strict=True, alias_generator=to_camel, populate_by_name=True)
+    # Only the documented camelCase names: ``product_id`` is an unknown field, not an alias.
+    model_config = ConfigDict(
+        extra="forbid", strict=True, alias_generator=to_camel, populate_by_name=False, validate_by_name=False
+    )
 
     product_id: ProductId
     product_name: ProductName

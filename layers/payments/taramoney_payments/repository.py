@@ -12,7 +12,9 @@ One table holds two kinds of item:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import random
+import time
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -26,12 +28,22 @@ PAYMENT_ENTITY = "PAYMENT"
 PENDING_MARKER = "PENDING"
 PENDING_BY_EXPIRY_INDEX = "PendingByExpiry"
 EXPIRED_REASON = "EXPIRED"
+_CONFLICT_ATTEMPTS = 4
+_MAX_PAYMENT_ID_BYTES = 1024  # ids we issue have 22 characters; DynamoDB keys stop at 2048 bytes
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
 class PhoneLimitReached(Exception):
     """The phone number already holds its quota of PENDING payments."""
+
+
+class SettlementRefused(Exception):
+    """A settlement's conditions did not hold; ``current`` is the payment as it stood (None: no such payment)."""
+
+    def __init__(self, current: Payment | None) -> None:
+        super().__init__("the payment is not in a state this settlement may change")
+        self.current = current
 
 
 def payment_key(payment_id: str) -> dict[str, Any]:
@@ -61,6 +73,8 @@ class PaymentRepository:
         self._table = table_name
 
     def get(self, payment_id: str) -> Payment | None:
+        if not payment_id or len(payment_id.encode()) > _MAX_PAYMENT_ID_BYTES:
+            return None  # cannot be one of ours, and DynamoDB would refuse it as a key (500)
         answer = self._client.get_item(TableName=self._table, Key=payment_key(payment_id), ConsistentRead=True)
         item = answer.get("Item")
         return payment_from_item(item) if item and item.get("entityType", {}).get("S") == PAYMENT_ENTITY else None
@@ -71,40 +85,50 @@ class PaymentRepository:
         Raises ``PhoneLimitReached`` when the phone holds ``max_pending_per_phone`` already.
         """
         item = {**payment.view(), "entityType": PAYMENT_ENTITY, "awaitingExpiry": PENDING_MARKER}
-        try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": {**payment_key(payment.payment_id), **to_attributes(item)},
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": phone_key(payment.phone_number),
-                            "UpdateExpression": "ADD pendingPaymentIds :id SET entityType = :phone",
-                            "ConditionExpression": (
-                                "attribute_not_exists(pendingPaymentIds) OR size(pendingPaymentIds) < :max"
-                            ),
-                            "ExpressionAttributeValues": {
-                                ":id": {"SS": [payment.payment_id]},
-                                ":max": {"N": str(max_pending_per_phone)},
-                                ":phone": {"S": "PHONE"},
-                            },
-                        }
-                    },
-                ]
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                raise PhoneLimitReached(payment.phone_number) from error
-            raise
+        # Concurrent payments for one phone touch the same PHONE item: DynamoDB cancels all
+        # but one with ``TransactionConflict`` (botocore does not retry it). A cancelled
+        # transaction wrote nothing, so it is simply tried again, condition and all.
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                self._claim_slot_and_put(item, payment, max_pending_per_phone)
+                return
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+                if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                    raise PhoneLimitReached(payment.phone_number) from error
+                if "TransactionConflict" not in reasons or attempt == _CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 (jitter, not a secret)
+
+    def _claim_slot_and_put(self, item: dict[str, Any], payment: Payment, max_pending_per_phone: int) -> None:
+        self._client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {**payment_key(payment.payment_id), **to_attributes(item)},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": phone_key(payment.phone_number),
+                        "UpdateExpression": "ADD pendingPaymentIds :id SET entityType = :phone",
+                        "ConditionExpression": (
+                            "attribute_not_exists(pendingPaymentIds) OR size(pendingPaymentIds) < :max"
+                        ),
+                        "ExpressionAttributeValues": {
+                            ":id": {"SS": [payment.payment_id]},
+                            ":max": {"N": str(max_pending_per_phone)},
+                            ":phone": {"S": "PHONE"},
+                        },
+                    }
+                },
+            ]
+        )
 
     def pending_payment_ids(self, phone_number: str) -> set[str]:
         answer = self._client.get_item(TableName=self._table, Key=phone_key(phone_number), ConsistentRead=True)
@@ -224,3 +248,97 @@ class PaymentRepository:
                 return None
             raise
         return payment_from_item(answer["Attributes"])
+
+    # --- settlement: a webhook's outcome applied in one conditional write ---
+
+    def settle(
+        self,
+        payment_id: str,
+        *,
+        status: PaymentStatus,
+        allowed_from: Collection[PaymentStatus],
+        phone_number: str | None,
+        changes: Mapping[str, Any],
+        removals: Collection[str],
+        delivery: Mapping[str, Any],
+    ) -> Payment:
+        """Move a payment to ``status`` in one conditional write; returns the payment as it was before.
+
+        The write holds only if the payment exists, its status is one of ``allowed_from``
+        and (when given) its phone number is ``phone_number``. It sets ``changes`` (view
+        attributes; ``None`` values are left alone), removes ``removals`` and
+        ``awaitingExpiry``, and appends ``delivery`` to the payment's ``deliveries``.
+        Raises ``SettlementRefused`` with the payment as DynamoDB saw it when a condition
+        fails: the caller tells a duplicate from a conflict without a second read.
+        """
+        values = to_attributes(dict(changes))
+        names = {"#status": "status"}
+        sets = ["#status = :status", "deliveries = list_append(if_not_exists(deliveries, :no_deliveries), :delivery)"]
+        for index, name in enumerate(sorted(values)):
+            names[f"#c{index}"] = name
+            sets.append(f"#c{index} = :c{index}")
+        attribute_values = {f":c{index}": values[name] for index, name in enumerate(sorted(values))}
+        removed = ["awaitingExpiry", *sorted(set(removals) - set(values))]
+        for index, name in enumerate(removed):
+            names[f"#r{index}"] = name
+        allowed = sorted(state.value for state in allowed_from)
+        conditions = [
+            "attribute_exists(pk)",
+            f"#status IN ({', '.join(f':from{index}' for index in range(len(allowed)))})",
+        ]
+        attribute_values.update(to_attributes({f":from{index}": state for index, state in enumerate(allowed)}))
+        if phone_number is not None:
+            conditions.append("phoneNumber = :phone")
+            attribute_values[":phone"] = {"S": phone_number}
+        attribute_values.update(
+            to_attributes({":status": status.value, ":no_deliveries": [], ":delivery": [dict(delivery)]})
+        )
+        try:
+            answer = self._client.update_item(
+                TableName=self._table,
+                Key=payment_key(payment_id),
+                UpdateExpression=f"SET {', '.join(sets)} REMOVE {', '.join(f'#r{i}' for i in range(len(removed)))}",
+                ConditionExpression=" AND ".join(conditions),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=attribute_values,
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            item = error.response.get("Item")
+            raise SettlementRefused(payment_from_item(item) if item else None) from None
+        return payment_from_item(answer["Attributes"])
+
+    def append_delivery(
+        self, payment_id: str, delivery: Mapping[str, Any], *, while_status: PaymentStatus, max_deliveries: int
+    ) -> bool:
+        """Add ``delivery`` to the history of a payment still in ``while_status``, if the history has room.
+
+        Changes nothing else (status, dates): the record is for audit. False when the
+        payment moved on or its history is full.
+        """
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=payment_key(payment_id),
+                UpdateExpression="SET deliveries = list_append(if_not_exists(deliveries, :no_deliveries), :delivery)",
+                ConditionExpression=(
+                    "#status = :status AND (attribute_not_exists(deliveries) OR size(deliveries) < :max)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_attributes(
+                    {
+                        ":status": while_status.value,
+                        ":no_deliveries": [],
+                        ":delivery": [dict(delivery)],
+                        ":max": max_deliveries,
+                    }
+                ),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

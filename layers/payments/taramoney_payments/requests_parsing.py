@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from .errors import (
     FieldError,
@@ -34,7 +35,13 @@ def read_payment_request(body: bytes, *, min_amount: int, max_amount: int) -> Pa
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"The body must not exceed {MAX_BODY_BYTES} bytes")
     try:
-        return PaymentRequest.model_validate_json(body, context={"min_amount": min_amount, "max_amount": max_amount})
+        # Parsed first, validated as Python: pydantic's JSON mode silently drops a key that
+        # spells a field's Python name (``product_id``) instead of refusing it as unknown.
+        document = from_json(body, allow_inf_nan=False)
+    except ValueError:
+        raise MalformedJson("The body must be a JSON object") from None
+    try:
+        return PaymentRequest.model_validate(document, context={"min_amount": min_amount, "max_amount": max_amount})
     except ValidationError as error:
         raise _refusal(error) from None
 

@@ -1,20 +1,28 @@
-"""The service objects of one container, built from the settings on first use."""
+"""The service objects of one container, built from the settings on first use.
+
+The provider client (and ``requests``) is imported only by ``payment_initiator``, so
+the webhook functions, which never call Taramoney, do not load it.
+"""
 
 from __future__ import annotations
 
+import json
 from functools import cache
+from typing import TYPE_CHECKING
 
-from .aws import aws_client
+from .aws import aws_client, fail_fast_aws_client
 from .credentials import load_credentials
-from .expiry import PaymentExpirer
-from .initiation import PaymentInitiator
-from .observability import logger
-from .outbox import PaymentEventRelay
-from .publisher import EventBridgePublisher
-from .reconciliation import Reconciler, SettleFromProvider, TaramoneyStatusClient
 from .repository import PaymentRepository
 from .settings import get_settings
-from .taramoney import TaramoneyClient
+
+if TYPE_CHECKING:
+    from .expiry import PaymentExpirer
+    from .initiation import PaymentInitiator
+    from .models import Payment
+    from .outbox import PaymentEventRelay
+    from .parking import WebhookParking
+    from .reconciliation import ProviderVerdict, Reconciler
+    from .webhook_receiver import WebhookReceiver
 
 
 @cache
@@ -24,6 +32,9 @@ def payment_repository() -> PaymentRepository:
 
 @cache
 def payment_initiator() -> PaymentInitiator:
+    from .initiation import PaymentInitiator
+    from .taramoney import TaramoneyClient
+
     settings = get_settings()
     provider = TaramoneyClient(
         settings.taramoney_api_url,
@@ -42,6 +53,9 @@ def payment_initiator() -> PaymentInitiator:
 
 @cache
 def payment_event_relay() -> PaymentEventRelay:
+    from .outbox import PaymentEventRelay
+    from .publisher import EventBridgePublisher
+
     bus_name = get_settings().event_bus_name
     if not bus_name:
         # Without it PutEvents would fall back to the default bus, where no rule listens.
@@ -50,24 +64,59 @@ def payment_event_relay() -> PaymentEventRelay:
     return PaymentEventRelay(publisher, payment_repository())
 
 
-def status_reconciler(settle: SettleFromProvider) -> Reconciler | None:
-    """The reconciler, if a status endpoint is configured; ``settle`` applies what Taramoney says."""
+def settle_from_provider(payment: Payment, verdict: ProviderVerdict) -> None:
+    """Apply what Taramoney's status endpoint says through the webhook's own settlement code."""
+    from .clock import utc_now
+    from .models import PaymentStatus
+    from .settlement import Delivery, settle
+
+    now = utc_now()
+    delivery = Delivery(
+        status=verdict.status,
+        received_at=now,
+        failure_reason=verdict.message or None if verdict.status is PaymentStatus.FAILURE else None,
+        raw_payload=json.dumps(verdict.answer, default=str),
+        source="reconciliation",
+    )
+    settle(payment_repository(), payment.payment_id, delivery, now=now)
+
+
+def status_reconciler() -> Reconciler | None:
+    """The reconciler, if a status endpoint is configured (off by default: the endpoint is unofficial)."""
     settings = get_settings()
     if not settings.taramoney_status_url:
         return None
+    from .reconciliation import Reconciler, TaramoneyStatusClient
+
     client = TaramoneyStatusClient(
         settings.taramoney_status_url,
         connect_timeout=settings.provider_connect_timeout_seconds,
         read_timeout=settings.provider_connect_timeout_seconds * 2,  # a look-up, not an order: fail fast
     )
-    return Reconciler(client, load_credentials, settle)
+    return Reconciler(client, load_credentials, settle_from_provider)
 
 
 @cache
 def payment_expirer() -> PaymentExpirer:
+    from .expiry import PaymentExpirer
+
     settings = get_settings()
-    if settings.taramoney_status_url:
-        # WIRING (settlement, issue 3): pass reconciler=status_reconciler(settle=<the webhook's
-        # settlement applied to a ProviderVerdict>) below. Until then payments expire unasked.
-        logger.warning("TARAMONEY_STATUS_URL is set but reconciliation is not wired to settlement yet")
-    return PaymentExpirer(payment_repository(), max_per_run=settings.max_expiries_per_run)
+    return PaymentExpirer(
+        payment_repository(), max_per_run=settings.max_expiries_per_run, reconciler=status_reconciler()
+    )
+
+
+@cache
+def webhook_parking() -> WebhookParking:
+    from .parking import WebhookParking
+
+    return WebhookParking(fail_fast_aws_client("sqs"), get_settings().parked_webhooks_queue_url)
+
+
+@cache
+def webhook_receiver() -> WebhookReceiver:
+    """The webhook's wiring: clients that fail fast, so a payload is parked before the function times out."""
+    from .webhook_receiver import WebhookReceiver
+
+    repository = PaymentRepository(fail_fast_aws_client("dynamodb"), get_settings().payments_table_name)
+    return WebhookReceiver(repository, webhook_parking(), load_credentials)

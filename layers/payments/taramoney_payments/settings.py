@@ -18,6 +18,7 @@ class Settings(BaseModel):
     taramoney_secret_id: str = Field("", alias="TARAMONEY_SECRET_ID")
     taramoney_api_url: str = Field("https://www.dklo.co/api/tara/cmmobile", alias="TARAMONEY_API_URL")
     webhook_base_url: str = Field("", alias="WEBHOOK_BASE_URL")
+    parked_webhooks_queue_url: str = Field("", alias="PARKED_WEBHOOKS_QUEUE_URL")
     min_amount: int = Field(100, alias="MIN_AMOUNT", ge=1)
     max_amount: int = Field(1_000_000, alias="MAX_AMOUNT", ge=1)
     max_pending_per_phone: int = Field(3, alias="MAX_PENDING_PER_PHONE", ge=1)

@@ -1,0 +1,53 @@
+"""Parked webhooks (SQS): apply webhooks the payments table could not take when they came.
+
+Each message was authenticated and validated by the webhook before it was parked; it
+goes through the same settlement code now. A record that fails for a passing reason
+(the table still down) is reported back to SQS and retried, then dead-lettered; one
+that can never apply (no such payment, another phone number) is logged and dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from taramoney_payments.clock import utc_now
+from taramoney_payments.errors import PaymentError
+from taramoney_payments.observability import logger, metrics, tracer
+from taramoney_payments.parking import ParkedWebhook
+from taramoney_payments.services import payment_repository
+from taramoney_payments.settlement import Delivery, settle
+from taramoney_payments.webhook_payload import read_webhook_payload
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def apply_parked(record: SQSRecord) -> None:
+    parked = ParkedWebhook.from_message(record.body)
+    logger.append_keys(payment_id=parked.payment_id)
+    try:
+        payload = read_webhook_payload(parked.payload.encode())
+        delivery = Delivery.from_webhook(
+            payload, raw_payload=parked.payload, received_at=parked.received_at, source="parked-webhook"
+        )
+        result = settle(payment_repository(), parked.payment_id, delivery, now=utc_now())
+    except PaymentError as refusal:
+        # Retrying cannot change this answer: keep it in the logs for support and move on.
+        logger.error("Parked webhook cannot be applied", extra={"code": refusal.code, "detail": refusal.detail})
+        metrics.add_metric(name="ParkedWebhookRefused", unit="Count", value=1)
+        return
+    finally:
+        logger.remove_keys(["payment_id"])
+    logger.info("Parked webhook applied", extra={"outcome": result.outcome.value, "payment_id": parked.payment_id})
+    metrics.add_metric(name="ParkedWebhookApplied", unit="Count", value=1)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=apply_parked, processor=processor, context=context)

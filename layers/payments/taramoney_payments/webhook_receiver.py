@@ -1,0 +1,143 @@
+"""Receiving a Taramoney webhook: authenticate, validate, settle, or park.
+
+Checks run cheapest and safest first, and nothing touches DynamoDB before the caller
+is authenticated: method (405), size (413), the address token (401), the shared secret
+when one is configured (401), the body (400), the business id (403). Then one
+conditional write settles the payment (404 and 409 come from its condition). If the
+table fails, the accepted payload is parked on a queue and still answered 200: Taramoney
+never retries, so a payload we accepted must not be lost. Only if parking fails too
+is the answer an error (500).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import unquote
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .clock import utc_now
+from .credentials import MerchantCredentials
+from .errors import (
+    ForeignBusiness,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    PaymentError,
+    WebhookNotAuthenticated,
+    WebhookNotStored,
+)
+from .models import PaymentStatus
+from .observability import logger, metrics
+from .parking import WebhookParking
+from .repository import PaymentRepository
+from .settlement import Delivery, SettlementOutcome, settle
+from .webhook_payload import MAX_WEBHOOK_BYTES, read_webhook_payload
+from .webhook_tokens import parse_webhook_path, token_is_valid
+
+SHARED_SECRET_HEADER = "tara-webhook-secret"  # noqa: S105 - a header name, not a secret
+_MAX_PAYMENT_ID_CHARS = 128
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    """An HTTP request as the function URL delivered it; ``headers`` keys in lower case."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookReceipt:
+    """What the webhook answers with 200: the payment and its status as far as we know."""
+
+    payment_id: str
+    status: PaymentStatus
+    outcome: SettlementOutcome | None  # None: parked, to be applied later
+
+    def body(self) -> dict[str, object]:
+        return {"received": True, "paymentId": self.payment_id, "status": self.status.value}
+
+
+class WebhookReceiver:
+    def __init__(
+        self,
+        repository: PaymentRepository,
+        parking: WebhookParking,
+        credentials: Callable[[], MerchantCredentials],
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._repository = repository
+        self._parking = parking
+        self._credentials = credentials
+        self._clock = clock
+
+    def receive(self, request: WebhookRequest) -> WebhookReceipt:
+        """Settle (or park) one webhook; raises a ``PaymentError`` for every refusal."""
+        received_at = self._clock()
+        if request.method.upper() != "POST":
+            raise MethodNotAllowed("The webhook accepts POST only")
+        if len(request.body) > MAX_WEBHOOK_BYTES:
+            raise PayloadTooLarge(f"The body must not exceed {MAX_WEBHOOK_BYTES} bytes")
+        credentials = self._credentials()
+        payment_id = self._authenticate(request, credentials)
+        logger.append_keys(payment_id=payment_id)
+        payload = read_webhook_payload(request.body)
+        if not hmac.compare_digest(payload.business_id.encode(), credentials.business_id.encode()):
+            logger.warning("Webhook for another business refused")
+            raise ForeignBusiness("The businessId is not this merchant's", payment_id=payment_id)
+        raw_payload = request.body.decode("utf-8", errors="replace")
+        delivery = Delivery.from_webhook(payload, raw_payload=raw_payload, received_at=received_at)
+        try:
+            result = settle(self._repository, payment_id, delivery, now=self._clock())
+        except PaymentError:
+            raise  # a refusal (404, 409): the payload is answered, not kept
+        except (ClientError, BotoCoreError):
+            logger.exception("The payments table failed; parking the webhook")
+            return self._park(payment_id, raw_payload, delivery)
+        except Exception:
+            # Whatever broke, this payload is authentic and valid: keep it for a later try.
+            logger.exception("Settlement failed unexpectedly; parking the webhook")
+            return self._park(payment_id, raw_payload, delivery)
+        metrics.add_metric(name=f"Webhook{result.outcome.value.title().replace('_', '')}", unit="Count", value=1)
+        return WebhookReceipt(payment_id, result.status, result.outcome)
+
+    def _authenticate(self, request: WebhookRequest, credentials: MerchantCredentials) -> str:
+        """Our payment id, once the address token (and the shared secret, if any) proved the caller."""
+        parsed = parse_webhook_path(request.path)
+        if parsed is None:
+            logger.warning("Webhook refused: the address names no payment and token")
+            raise WebhookNotAuthenticated("The webhook address is not valid")
+        payment_id, token = unquote(parsed[0]), parsed[1]
+        if len(payment_id) > _MAX_PAYMENT_ID_CHARS or not token_is_valid(
+            payment_id, token, credentials.webhook_signing_key
+        ):
+            logger.warning(
+                "Webhook refused: wrong token", extra={"claimed_payment_id": payment_id[:_MAX_PAYMENT_ID_CHARS]}
+            )
+            raise WebhookNotAuthenticated("The webhook address is not valid")
+        expected_secret = credentials.webhook_shared_secret
+        if expected_secret is not None:
+            given = request.headers.get(SHARED_SECRET_HEADER, "")
+            if not hmac.compare_digest(given.encode(), expected_secret.encode()):
+                logger.warning("Webhook refused: missing or wrong shared secret", extra={"payment_id": payment_id})
+                raise WebhookNotAuthenticated("The webhook address is not valid")
+        return payment_id
+
+    def _park(self, payment_id: str, raw_payload: str, delivery: Delivery) -> WebhookReceipt:
+        try:
+            message_id = self._parking.park(payment_id, raw_payload, received_at=delivery.received_at)
+        except Exception as error:
+            logger.exception("Parking failed too: the webhook is lost unless Taramoney resends it")
+            metrics.add_metric(name="WebhookLost", unit="Count", value=1)
+            raise WebhookNotStored(
+                "The webhook could not be stored; please send it again", payment_id=payment_id
+            ) from error
+        logger.warning("Webhook parked for later settlement", extra={"message_id": message_id})
+        metrics.add_metric(name="WebhookParked", unit="Count", value=1)
+        return WebhookReceipt(payment_id, delivery.status, None)

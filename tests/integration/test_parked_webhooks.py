@@ -1,0 +1,198 @@
+"""Nothing accepted is lost: a webhook the table cannot take is parked on SQS and applied later."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from taramoney_payments.parking import WebhookParking
+from taramoney_payments.services import payment_repository, webhook_parking, webhook_receiver
+from tests.integration.webhook_support import PAYMENT_ID, add_pending_payment, deliver, stored_item, webhook_event
+from tests.lambda_runtime import LambdaContext, load_event, load_handler_module
+
+
+class _Failing:
+    """A client whose ``operation`` raises ``error``; every other call goes through."""
+
+    def __init__(self, client: Any, operation: str, error: Callable[[], Exception]) -> None:
+        self._client, self._operation, self._error = client, operation, error
+
+    def __getattr__(self, name: str) -> Any:
+        if name == self._operation:
+
+            def fail(**_: Any) -> Any:
+                raise self._error()
+
+            return fail
+        return getattr(self._client, name)
+
+
+OUTAGES: dict[str, Callable[[], Exception]] = {
+    "unreachable": lambda: EndpointConnectionError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com"),
+    "internal error": lambda: ClientError(
+        {"Error": {"Code": "InternalServerError", "Message": "Internal server error"}}, "UpdateItem"
+    ),
+    "throttled": lambda: ClientError(
+        {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "UpdateItem"
+    ),
+    "a bug": lambda: KeyError("Attributes"),
+}
+
+
+@pytest.fixture
+def webhook(function_env: dict[str, str]) -> Any:
+    return load_handler_module("webhook")
+
+
+@pytest.fixture
+def parked_webhooks(function_env: dict[str, str]) -> Any:
+    return load_handler_module("parked_webhooks")
+
+
+@pytest.fixture
+def table_down(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Make the payments table refuse writes as ``outage`` describes, until the test restores it."""
+
+    def go_down(outage: str = "unreachable") -> None:
+        for repository in (payment_repository(), webhook_receiver()._repository):
+            monkeypatch.setattr(repository, "_client", _Failing(repository._client, "update_item", OUTAGES[outage]))
+
+    return go_down
+
+
+def parked_messages(function_env: dict[str, str]) -> list[dict[str, Any]]:
+    """The parked queue's messages, as the SQS event source would hand them to the function."""
+    sqs = webhook_parking().client
+    answer = sqs.receive_message(
+        QueueUrl=function_env["PARKED_WEBHOOKS_QUEUE_URL"], MaxNumberOfMessages=10, AttributeNames=["All"]
+    )
+    template = load_event("parked_webhooks/parked_success.json")["Records"][0]
+    return [
+        {
+            **template,
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+        }
+        for message in answer.get("Messages", [])
+    ]
+
+
+@pytest.mark.parametrize("outage", sorted(OUTAGES))
+def test_an_outage_parks_the_payload_and_answers_200(
+    webhook: Any, function_env: dict[str, str], table_down: Callable[[str], None], outage: str
+) -> None:
+    # given
+    add_pending_payment()
+    table_down(outage)
+    event = webhook_event("success")
+    # when
+    status, body = deliver(webhook, event)
+    # then
+    assert (status, body) == (200, {"received": True, "paymentId": PAYMENT_ID, "status": "SUCCESS"})
+    (record,) = parked_messages(function_env)
+    message = json.loads(record["body"])
+    assert (message["paymentId"], message["payload"]) == (PAYMENT_ID, event["body"])
+    assert message["receivedAt"].endswith("Z")
+    assert "token" not in record["body"].lower()
+    assert stored_item()["status"] == "PENDING"  # type: ignore[index]
+
+
+def test_the_parked_payload_is_applied_once_the_table_answers_again(
+    webhook: Any,
+    parked_webhooks: Any,
+    function_env: dict[str, str],
+    table_down: Callable[[str], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given: a webhook parked during an outage
+    add_pending_payment()
+    table_down("unreachable")
+    deliver(webhook, webhook_event("extra_fields"))
+    records = parked_messages(function_env)
+    # when: the parked-webhooks function runs while the table is still down
+    with pytest.raises(BatchProcessingError):  # the whole batch failed: the invocation fails, SQS retries
+        parked_webhooks.lambda_handler({"Records": records}, LambdaContext())
+    # then
+    assert stored_item()["status"] == "PENDING"  # type: ignore[index]
+    # when: the table answers again
+    monkeypatch.undo()
+    applied = parked_webhooks.lambda_handler({"Records": records}, LambdaContext())
+    # then
+    assert applied == {"batchItemFailures": []}
+    item = stored_item()
+    assert item is not None
+    assert item["status"] == "SUCCESS"
+    assert item["providerPaymentId"] == "awerSxlerxrfrt-6"
+    (delivery,) = item["deliveries"]
+    assert delivery["source"] == "parked-webhook"
+    assert json.loads(delivery["payload"])["invoiceUrl"] == "https://www.dklo.co/invoice/456641929164"
+
+
+def test_a_parked_payload_that_can_never_apply_is_dropped_not_retried(
+    parked_webhooks: Any, function_env: dict[str, str]
+) -> None:
+    # given: a parked webhook for a payment that does not exist, and one for a phone that is not the payment's
+    add_pending_payment()
+    payload = json.loads(load_event("webhook/success.json")["body"])
+    template = load_event("parked_webhooks/parked_success.json")["Records"][0]
+    unknown = {**template, "messageId": "m-unknown", "body": json.loads(template["body"]) | {"paymentId": "NoSuchOne"}}
+    unknown["body"] = json.dumps(unknown["body"])
+    other_phone = {
+        **template,
+        "messageId": "m-phone",
+        "body": json.dumps(
+            json.loads(template["body"]) | {"payload": json.dumps(payload | {"phoneNumber": "677123456"})}
+        ),
+    }
+    # when
+    answer = parked_webhooks.lambda_handler({"Records": [unknown, other_phone]}, LambdaContext())
+    # then
+    assert answer == {"batchItemFailures": []}
+    assert stored_item()["status"] == "PENDING"  # type: ignore[index]
+
+
+def test_only_the_records_that_failed_are_retried(parked_webhooks: Any) -> None:
+    # given: a good parked webhook and a message that is not one
+    add_pending_payment()
+    good = load_event("parked_webhooks/parked_success.json")["Records"][0]
+    broken = {**good, "messageId": "m-broken", "body": "not a parked webhook"}
+    # when
+    answer = parked_webhooks.lambda_handler({"Records": [good, broken]}, LambdaContext())
+    # then: the good one is applied, the broken one goes back to SQS (and to the dead-letter queue in the end)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m-broken"}]}
+    assert stored_item()["status"] == "SUCCESS"  # type: ignore[index]
+
+
+def test_a_parked_duplicate_changes_nothing(webhook: Any, parked_webhooks: Any) -> None:
+    add_pending_payment()
+    deliver(webhook, webhook_event("success"))
+    settled = stored_item()
+    answer = parked_webhooks.lambda_handler(load_event("parked_webhooks/parked_success.json"), LambdaContext())
+    assert answer == {"batchItemFailures": []}
+    assert stored_item() == settled
+
+
+def test_only_when_parking_fails_too_the_webhook_answers_500(
+    webhook: Any, table_down: Callable[[str], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given
+    add_pending_payment()
+    table_down("unreachable")
+    parking = webhook_parking()
+    failing = _Failing(
+        parking.client,
+        "send_message",
+        lambda: EndpointConnectionError(endpoint_url="https://sqs.eu-west-1.amazonaws.com"),
+    )
+    monkeypatch.setattr(webhook_receiver(), "_parking", WebhookParking(failing, parking.queue_url))
+    # when
+    status, body = deliver(webhook, webhook_event("success"))
+    # then
+    assert status == 500
+    assert body["code"] == "WEBHOOK_NOT_STORED"
