@@ -395,12 +395,11 @@ class LocalStack:
 
     def stop(self) -> None:
         self.stopping.set()
-        for front in self.fronts:
-            front.stop()
+        stoppers = [front.stop for front in self.fronts] + [pool.close for pool in self.pools.values()]
         if self.simulator:
-            self.simulator.stop()
-        with ThreadPoolExecutor(max_workers=max(1, len(self.pools))) as executor:
-            list(executor.map(lambda pool: pool.close(), self.pools.values()))
+            stoppers.append(self.simulator.stop)
+        with ThreadPoolExecutor(max_workers=max(1, len(stoppers))) as executor:
+            list(executor.map(lambda stop: stop(), stoppers))
         if self.moto:
             self.moto.stop()
         self.outputs_file.unlink(missing_ok=True)
