@@ -28,10 +28,18 @@ $(SAM_VENV)/.installed:
 
 .PHONY: help
 help: ## Show the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 .PHONY: venv
 venv: $(VENV)/.installed ## Create the development environment
+
+.PHONY: run
+run: $(VENV)/.installed ## The whole service locally, no Docker: API :3000, webhook :3001, AWS :5000, Taramoney simulator :3002
+	$(PY) -m local_stack
+
+.PHONY: e2e
+e2e: $(VENV)/.installed ## Only the end-to-end tests (they start and stop their own local stack)
+	$(PY) -m pytest -m e2e
 
 .PHONY: lint
 lint: $(VENV)/.installed ## ruff (lint and format check), mypy, cfn-lint

@@ -7,6 +7,7 @@ runtime instead. Physical names are ``{stack}-{LogicalId}``, as CloudFormation m
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import string
@@ -299,3 +300,39 @@ def create_resources(template: Template, stack: Stack, session: boto3.Session) -
         if not progressed:
             raise RuntimeError(f"cannot resolve the dependencies of {sorted(pending)}")
     return stack
+
+
+def name_local_compute(template: Template, stack: Stack, urls: dict[str, str] | None = None) -> None:
+    """Give functions, layers, roles, APIs and URLs the names and attributes AWS would.
+
+    They are served by the local runtime, not created in the endpoint; ``urls`` maps the
+    logical id of an ``AWS::Lambda::Url`` or ``AWS::ApiGatewayV2::Api`` to its local address.
+    """
+    urls = urls or {}
+    for logical_id, resource in template.resources.items():
+        kind, name = resource["Type"], stack.physical_name(logical_id)
+        if kind == "AWS::Lambda::Function":
+            stack.refs[logical_id] = name
+            stack.attributes[(logical_id, "Arn")] = stack.arn("lambda", f"function:{name}")
+        elif kind == "AWS::Lambda::LayerVersion":
+            stack.refs[logical_id] = stack.arn("lambda", f"layer:{name}:1")
+        elif kind == "AWS::IAM::Role":
+            stack.refs[logical_id] = name
+            stack.attributes[(logical_id, "Arn")] = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
+        elif kind == "AWS::Lambda::Url":
+            stack.attributes[(logical_id, "FunctionUrl")] = urls.get(logical_id, f"https://{name}.lambda-url.local/")
+        elif kind == "AWS::ApiGatewayV2::Api":
+            api_id = local_api_id(logical_id)
+            stack.refs[logical_id] = api_id
+            stack.attributes[(logical_id, "ApiId")] = api_id
+            stack.attributes[(logical_id, "ApiEndpoint")] = urls.get(logical_id, f"https://{api_id}.local")
+        elif kind == "AWS::Scheduler::Schedule":
+            stack.refs[logical_id] = name
+            stack.attributes[(logical_id, "Arn")] = stack.arn("scheduler", f"schedule/default/{name}")
+
+
+def local_api_id(logical_id: str) -> str:
+    """A stable, API Gateway-shaped id (10 lower-case characters) for an API of the template."""
+    alphabet = string.ascii_lowercase + string.digits
+    digest = hashlib.sha256(logical_id.encode()).digest()
+    return "".join(alphabet[byte % len(alphabet)] for byte in digest[:10])
