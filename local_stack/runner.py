@@ -29,10 +29,11 @@ from urllib.parse import urlsplit
 import boto3
 import requests
 
+from .checkout_files import HttpApiWithCheckout
 from .event_sources import event_sources
 from .event_tap import EventPrinter, tap_rules
 from .functions import FunctionPool, InvocationResult, function_specs
-from .http_front import Cors, Front, FunctionUrlFront, HttpApiFront, routes_from_openapi
+from .http_front import Cors, Front, FunctionUrlFront, routes_from_openapi
 from .resources import Stack, create_resources, default_parameters, local_api_id, name_local_compute
 from .simulator import DEFAULT_API_KEY, DEFAULT_BUSINESS_ID, SimulatorConfig, TaramoneySimulator
 from .template import ROOT, Template, load_template
@@ -285,7 +286,7 @@ class LocalStack:
             routes = routes_from_openapi(body, function_by_arn, stack.resolve)
             cors = Cors.from_config(stack.resolve(body.get("x-amazon-apigateway-cors")), origins_override=("*",))
             port = int(urls[logical_id].rsplit(":", 1)[1])
-            front: Front = HttpApiFront(
+            front: Front = HttpApiWithCheckout(
                 logical_id=logical_id,
                 api_id=local_api_id(logical_id),
                 routes=routes,
@@ -364,6 +365,8 @@ class LocalStack:
         lines += [f"  {key:<24} {value}" for key, value in outputs.items()]
         for front in self.fronts:
             lines.append(f"  {front.label:<24} listening on http://{front.host}:{front.port}")
+            if isinstance(front, HttpApiWithCheckout):
+                lines.append(f"  {'checkout':<24} http://{front.host}:{front.port}/checkout/")
         lines.append(f"  {'outputs':<24} {self.outputs_file}")
         if self.config.real_mode:
             lines += _real_mode_warning(self.config)
