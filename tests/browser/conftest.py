@@ -1,4 +1,4 @@
-"""Browser fixtures: Debian's headless Chromium driven by Playwright, and the site it opens.
+"""Browser fixtures: Debian's headless Chromium driven by Playwright, and the local stack it opens.
 
 Playwright cannot download its own browsers here, so it drives ``/usr/bin/chromium``
 (``.ci/run`` installs it). Without it the tests skip, except in CI where they fail.
@@ -17,7 +17,8 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Browser, Page, Request, sync_playwright
 
-from tests.browser import stand_in
+from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import stack as stack  # the e2e tests' local stack, reused (short expiry, fast webhooks)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,13 +38,23 @@ PHONE_WIDTH = 375
 
 @dataclass(frozen=True)
 class CheckoutSite:
-    """Where the checkout is served, the API it calls, and numbers that choose an outcome."""
+    """The local stack as the checkout sees it: the page at ``/checkout/`` of the API's port.
 
-    origin: str
-    api_url: str
-    failure_number: str
-    silent_number: str
-    api: stand_in.FakePaymentsApi
+    The simulator's test numbers choose the outcome (README): ``...000002`` a FAILURE
+    webhook, ``...000004`` no webhook ever, so the payment expires; others succeed.
+    """
+
+    stack: RunningStack
+    failure_number: str = "670000002"  # MTN
+    silent_number: str = "690000004"  # Orange
+
+    @property
+    def origin(self) -> str:
+        return self.stack.api
+
+    @property
+    def api_url(self) -> str:
+        return self.stack.api
 
     def checkout_url(self, **attributes: str) -> str:
         """The demo page, its element's attributes set from the query string."""
@@ -51,8 +62,14 @@ class CheckoutSite:
 
     def payments_for_product(self, product_id: str) -> int:
         """How many payments the API holds for this product: what reached it, not what the page says."""
-        with self.api.lock:
-            return sum(1 for payment in self.api.payments.values() if payment["view"]["productId"] == product_id)
+        dynamodb = self.stack.client("dynamodb")
+        pages = dynamodb.get_paginator("scan").paginate(
+            TableName=self.stack.outputs["PaymentsTableName"],
+            FilterExpression="entityType = :payment AND productId = :product",
+            ExpressionAttributeValues={":payment": {"S": "PAYMENT"}, ":product": {"S": product_id}},
+            Select="COUNT",
+        )
+        return sum(page["Count"] for page in pages)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -75,18 +92,8 @@ def browser(chromium: Path) -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def site() -> Iterator[CheckoutSite]:
-    api = stand_in.FakePaymentsApi(timeout_seconds=4)
-    server = stand_in.serve(api)
-    origin = f"http://127.0.0.1:{server.server_port}"
-    yield CheckoutSite(
-        origin=origin,
-        api_url=origin,
-        failure_number=stand_in.FAILURE_NUMBER,
-        silent_number=stand_in.SILENT_NUMBER,
-        api=api,
-    )
-    server.shutdown()
+def site(stack: RunningStack) -> CheckoutSite:
+    return CheckoutSite(stack)
 
 
 @dataclass
