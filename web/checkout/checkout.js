@@ -112,7 +112,7 @@ const TEXTS = {
       characters: "Use digits only (a leading +, spaces, dots and dashes are fine).",
       country: "Only Cameroon numbers (+237) can pay here.",
       landline: "This looks like a landline: enter a mobile number starting with 6.",
-      prefix: "This is not a Cameroon mobile number: it has 9 digits and starts with 6.",
+      prefix: "This is not a Cameroon mobile number: please check the digits.",
       short: "This number is too short: a Cameroon mobile number has 9 digits.",
       long: "This number is too long: a Cameroon mobile number has 9 digits.",
       unsupported: (operator) => `${operator} numbers cannot pay here: use an Orange Money or MTN MoMo number.`,
@@ -183,7 +183,7 @@ const TEXTS = {
       characters: "Utilisez uniquement des chiffres (le + initial, les espaces, points et tirets sont acceptés).",
       country: "Seuls les numéros camerounais (+237) peuvent payer ici.",
       landline: "Ce numéro semble être un fixe : saisissez un numéro mobile qui commence par 6.",
-      prefix: "Ce n'est pas un numéro mobile camerounais : il a 9 chiffres et commence par 6.",
+      prefix: "Ce n'est pas un numéro mobile camerounais : vérifiez les chiffres.",
       short: "Ce numéro est trop court : un numéro mobile camerounais a 9 chiffres.",
       long: "Ce numéro est trop long : un numéro mobile camerounais a 9 chiffres.",
       unsupported: (operator) =>
