@@ -445,3 +445,37 @@ def test_a_shop_on_another_origin_can_embed_it(
     expect(page.get_by_text("#150*50#", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="Paiement reçu", exact=True)).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
     assert site.payments_for_product(product_id) == 1
+
+
+def test_a_lost_connection_while_waiting_is_said_and_recovered(
+    page: Page, site: CheckoutSite, product_id: str, success_number: str
+):
+    # given a customer waiting for the confirmation, whose connection drops
+    open_checkout(page, site, product_id, lang="en")
+    status_reads = re.compile(re.escape(site.api_url) + r"/payments/.+")
+    page.route(status_reads, lambda route: route.abort("internetdisconnected"))
+    page.get_by_label("Orange Money or MTN MoMo number").fill(success_number)
+    page.get_by_role("button", name="Pay FCFA 1,500").click()
+
+    # then the status says the page is trying again
+    expect(page.get_by_role("status")).to_have_text("Connection lost, checking again…")
+
+    # and when the connection comes back, the outcome shows without anything to do
+    page.unroute(status_reads)
+    expect(page.get_by_role("heading", name="Payment received", exact=True)).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
+
+
+@pytest.mark.parametrize("amount", ["12.5", "abc", "-100"])
+def test_a_checkout_set_up_wrong_says_so_and_sends_nothing(
+    page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str, success_number: str, amount: str
+):
+    # given a shop that put a wrong amount on the element
+    open_checkout(page, site, product_id, lang="en", amount=amount)
+
+    # then the customer is told, and cannot pay
+    expect(page.get_by_role("alert")).to_have_text("This checkout is not set up correctly. Please contact the shop.")
+    page.get_by_label("Orange Money or MTN MoMo number").fill(success_number)
+    page.get_by_label("Orange Money or MTN MoMo number").press("Enter")
+    expect(page.get_by_role("button", name="Pay")).to_be_disabled()
+    page.wait_for_timeout(300)
+    assert api_requests.posts == []

@@ -390,7 +390,8 @@ export class TaramoneyCheckout extends HTMLElement {
     el.amount.textContent = Number.isInteger(config.amount) ? this.#formatAmount(config.amount) : "";
     el["phone-label"].textContent = t.phoneLabel;
     el["phone-hint"].textContent = t.phoneHint;
-    el.pay.textContent = this.#phase === "submitting" ? t.starting : t.pay(this.#formatAmount(config.amount));
+    const amount = Number.isInteger(config.amount) ? this.#formatAmount(config.amount) : "";
+    el.pay.textContent = this.#phase === "submitting" ? t.starting : t.pay(amount).trim();
     el.pay.disabled = this.#phase === "submitting" || !config.valid;
     el.phone.readOnly = this.#phase === "submitting";
     el.pay.setAttribute("aria-busy", String(this.#phase === "submitting"));
@@ -401,7 +402,8 @@ export class TaramoneyCheckout extends HTMLElement {
     this.#renderGuess();
     this.#renderFieldError();
     this.#renderAlert(config);
-    el.status.textContent = this.#statusKey ? t[this.#statusKey] : "";
+    const status = this.#statusKey ? t[this.#statusKey] : "";
+    if (el.status.textContent !== status) el.status.textContent = status; // a live region: no repeats
     if (this.#phase === "pending") this.#renderPending();
     if (!el.result.hidden) this.#renderResult();
   }
@@ -659,7 +661,11 @@ export class TaramoneyCheckout extends HTMLElement {
       this.#finish(payment);
       return;
     }
-    if (payment) this.#payment = payment;
+    if (payment) {
+      const codeCame = payment.ussdCode !== this.#payment.ussdCode || payment.vendor !== this.#payment.vendor;
+      this.#payment = payment;
+      if (codeCame) this.#renderPending(); // late, after a provider time-out
+    }
     const statusKey = payment ? "waiting" : "checkingAgain";
     if (statusKey !== this.#statusKey) {
       this.#statusKey = statusKey;
