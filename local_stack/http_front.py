@@ -26,6 +26,14 @@ from urllib.parse import parse_qsl, urlsplit
 from .functions import InvocationResult
 from .resources import ACCOUNT_ID
 
+# A webhook address ends in its payment's token: a credential, never printed whole.
+_WEBHOOK_TOKEN = re.compile(r"^(/payments/[^/]+/)([^/?]{4})[^/?]*")
+
+
+def _loggable(path: str) -> str:
+    return _WEBHOOK_TOKEN.sub(r"\1\2…", path)
+
+
 Invoke = Callable[[str, Any], InvocationResult]  # (function logical id, event) -> result
 _TEXT_TYPES = re.compile(r"^(text/.*|application/(json|.*\+json|xml|.*\+xml|javascript|x-www-form-urlencoded))$")
 _METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -279,10 +287,10 @@ class _Handler(BaseHTTPRequestHandler):
             if self.command != "HEAD":
                 self.wfile.write(answer.body)
         except (BrokenPipeError, ConnectionResetError):
-            self.server.front.log(f"{self.command} {self.path}: the client hung up before the answer")
+            self.server.front.log(f"{self.command} {_loggable(self.path)}: the client hung up before the answer")
             return
         elapsed = (time.monotonic() - started) * 1000
-        self.server.front.log(f"{self.command} {self.path} -> {answer.status} ({elapsed:.0f} ms)")
+        self.server.front.log(f"{self.command} {_loggable(self.path)} -> {answer.status} ({elapsed:.0f} ms)")
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
 

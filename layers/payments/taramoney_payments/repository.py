@@ -167,19 +167,26 @@ class PaymentRepository:
 
     def mark_failed_at_initiation(self, payment_id: str, *, reason: str, now: datetime) -> Payment | None:
         """Close a payment Taramoney refused or never received; None if it already left PENDING."""
+        return self._close_pending(payment_id, PaymentStatus.FAILURE, reason=reason, now=now)
+
+    def _close_pending(
+        self, payment_id: str, status: PaymentStatus, *, reason: str, now: datetime, only_if_due: bool = False
+    ) -> Payment | None:
+        """PENDING -> ``status`` in one conditional write; None when the payment left PENDING first."""
+        condition = "#status = :pending AND expiresAt <= :now" if only_if_due else "#status = :pending"
         try:
             answer = self._client.update_item(
                 TableName=self._table,
                 Key=payment_key(payment_id),
                 UpdateExpression=(
-                    "SET #status = :failure, failureReason = :reason, completedAt = :now, updatedAt = :now "
+                    "SET #status = :closed, failureReason = :reason, completedAt = :now, updatedAt = :now "
                     "REMOVE awaitingExpiry"
                 ),
-                ConditionExpression="#status = :pending",
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=to_attributes(
                     {
-                        ":failure": PaymentStatus.FAILURE.value,
+                        ":closed": status.value,
                         ":pending": PaymentStatus.PENDING.value,
                         ":reason": reason,
                         ":now": isoformat(now),
@@ -223,31 +230,7 @@ class PaymentRepository:
         The condition is what makes a webhook that settles the payment at the same
         moment win: its SUCCESS or FAILURE is never overwritten by EXPIRED.
         """
-        try:
-            answer = self._client.update_item(
-                TableName=self._table,
-                Key=payment_key(payment_id),
-                UpdateExpression=(
-                    "SET #status = :expired, failureReason = :reason, completedAt = :now, updatedAt = :now "
-                    "REMOVE awaitingExpiry"
-                ),
-                ConditionExpression="#status = :pending AND expiresAt <= :now",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_attributes(
-                    {
-                        ":expired": PaymentStatus.EXPIRED.value,
-                        ":pending": PaymentStatus.PENDING.value,
-                        ":reason": EXPIRED_REASON,
-                        ":now": isoformat(now),
-                    }
-                ),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
-        return payment_from_item(answer["Attributes"])
+        return self._close_pending(payment_id, PaymentStatus.EXPIRED, reason=EXPIRED_REASON, now=now, only_if_due=True)
 
     # --- settlement: a webhook's outcome applied in one conditional write ---
 
