@@ -479,3 +479,32 @@ def test_a_checkout_set_up_wrong_says_so_and_sends_nothing(
     expect(page.get_by_role("button", name="Pay")).to_be_disabled()
     page.wait_for_timeout(300)
     assert api_requests.posts == []
+
+
+def test_an_order_the_operator_refuses_at_once_is_a_failure(page: Page, site: CheckoutSite, product_id: str):
+    # given a number the operator refuses at initiation (the simulator's ...000003: 502 PROVIDER_REJECTED)
+    open_checkout(page, site, product_id)
+    page.get_by_label("Numéro Orange Money ou MTN MoMo").fill("690000003")
+
+    # when the customer pays
+    page.get_by_role("button", name="Payer 1 500 FCFA").click()
+
+    # then no code to dial: the failure at once, with the operator's code for support and a reference
+    expect(page.get_by_role("heading", name="Le paiement a échoué", exact=True)).to_be_focused()
+    expect(page.get_by_text("Code : SUBSCRIBER_NOT_ELIGIBLE_FOR_PAYMENT")).to_be_visible()
+    expect(page.get_by_text(re.compile("^Référence : "))).to_be_visible()
+    assert site.payments_for_product(product_id) == 1
+    save_screenshot(page, "refused-by-operator")
+
+
+def test_an_operator_slow_to_answer_still_ends_in_a_payment(page: Page, site: CheckoutSite, product_id: str):
+    # given an operator that answers after the API gave up waiting (the simulator's ...000006: 504, still PENDING)
+    open_checkout(page, site, product_id, lang="en")
+    page.get_by_label("Orange Money or MTN MoMo number").fill("690000006")
+
+    # when the customer pays
+    page.get_by_role("button", name="Pay FCFA 1,500").click()
+
+    # then the page keeps watching the payment, says what to look for, and shows the outcome
+    expect(page.get_by_text(re.compile("^The operator is slow to answer"))).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Payment received", exact=True)).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
