@@ -509,6 +509,13 @@ export class TaramoneyCheckout extends HTMLElement {
     el["result-reason"].hidden = !reason;
     el["result-reason"].classList.toggle("code", isCode);
     el["result-reason"].textContent = !reason ? "" : isCode ? t.failureCode(reason) : t.operatorSaid(reason);
+    if (isCode) {
+      // Let a long code wrap at its underscores rather than in the middle of a word.
+      const parts = t.failureCode(reason).split("_");
+      el["result-reason"].replaceChildren(
+        ...parts.flatMap((part, index) => (index ? ["_", document.createElement("wbr"), part] : [part])),
+      );
+    }
     el["result-reference"].textContent = payment.paymentId ? t.reference(payment.paymentId) : "";
     el.again.hidden = this.#phase === "success";
   }
