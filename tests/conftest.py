@@ -111,3 +111,7 @@ def function_env(aws: Stack, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         monkeypatch.setenv(name, value)
     reset_service_caches()
     return env
+
+
+# One local stack per test session, shared by the end-to-end and the browser tests.
+from tests.local_stack_session import client, inbox, stack  # noqa: E402, F401

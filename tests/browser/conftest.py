@@ -17,8 +17,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Browser, Page, Request, sync_playwright
 
-from tests.e2e.conftest import RunningStack
-from tests.e2e.conftest import stack as stack  # the e2e tests' local stack, reused (short expiry, fast webhooks)
+from tests.local_stack_session import RunningStack
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from tests.e2e.conftest import PAYMENT_TIMEOUT_SECONDS, Client, EventInbox, RunningStack
+from tests.local_stack_session import PAYMENT_TIMEOUT_SECONDS, Client, EventInbox, RunningStack
 
 pytestmark = pytest.mark.e2e
 

@@ -26,7 +26,7 @@ import boto3
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PAYMENT_TIMEOUT_SECONDS = 5
 STARTUP_TIMEOUT_SECONDS = 90
 # Real mode must never leak in from a developer's shell.
