@@ -196,3 +196,4 @@ def test_only_when_parking_fails_too_the_webhook_answers_500(
     # then
     assert status == 500
     assert body["code"] == "WEBHOOK_NOT_STORED"
+    assert body["paymentId"] == PAYMENT_ID  # support can find the payment the lost report was about
