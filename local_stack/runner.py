@@ -134,6 +134,21 @@ def _check_ports_free(ports: dict[str, int]) -> None:
                 ) from None
 
 
+class _OneDynamoDBRequestAtATime:
+    """moto's DynamoDB is not safe under concurrent requests (items, transactions and stream
+    sequence numbers get corrupted): its requests, and its streams', are served one at a time."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+            return self._app(environ, start_response)
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
 class MotoEndpoint:
     """moto server in this process, on its own thread."""
 
@@ -145,7 +160,7 @@ class MotoEndpoint:
         self._server = make_server(
             HOST,
             port,
-            DomainDispatcherApplication(create_backend_app),
+            _OneDynamoDBRequestAtATime(DomainDispatcherApplication(create_backend_app)),
             threaded=True,
             request_handler=MotoRequestHandler,
         )
