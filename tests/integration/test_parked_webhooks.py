@@ -197,6 +197,7 @@ def test_only_when_parking_fails_too_the_webhook_answers_500(
     # then
     assert status == 500
     assert body["code"] == "WEBHOOK_NOT_STORED"
+    assert body["paymentId"] == PAYMENT_ID  # support can find the payment the lost report was about
 
 
 def test_a_parked_webhook_is_applied_under_the_webhook_requests_correlation_id(

@@ -19,11 +19,13 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
 
 from .aws import aws_client
 from .errors import IdempotencyKeyReused, RequestInProgress
+from .observability import logger
 from .settings import get_settings
 
 KEY_LIFETIME_SECONDS = 24 * 60 * 60
@@ -47,9 +49,12 @@ def _persistence() -> DynamoDBPersistenceLayer:
 def answer_once(idempotency_key: str, request: dict[str, Any], produce: Callable[[], Answer]) -> Answer:
     """``produce()`` the first time this key is seen with this request; the kept answer after."""
 
+    produced: list[Answer] = []
+
     @idempotent_function(data_keyword_argument="submission", persistence_store=_persistence(), config=config)
     def _answer(submission: dict[str, Any]) -> Answer:
-        return produce()
+        produced.append(produce())
+        return produced[0]
 
     try:
         answer: Answer = _answer(submission={"idempotencyKey": idempotency_key, "request": request})
@@ -57,4 +62,12 @@ def answer_once(idempotency_key: str, request: dict[str, Any], produce: Callable
         raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request body") from None
     except IdempotencyAlreadyInProgressError:
         raise RequestInProgress("A request with this Idempotency-Key is still being processed") from None
+    except IdempotencyPersistenceLayerError:
+        if not produced:
+            raise
+        # The payment exists and Taramoney has its order: an error now would make the client
+        # retry and start a second one. The answer is given; the key's record stays in progress
+        # (a retry meanwhile is told so) until its in-progress lease runs out.
+        logger.exception("The answer to an Idempotency-Key could not be kept; answering it anyway")
+        return produced[0]
     return answer

@@ -106,9 +106,19 @@ class PaymentInitiator:
             ) from error
         count(PaymentMetric.PAYMENTS_INITIATED, vendor=_vendor_dimension(accepted.vendor))
         logger.info("Payment order accepted", extra={"vendor": accepted.vendor})
-        return self._repository.record_order_accepted(
-            payment.payment_id, vendor=accepted.vendor, ussd_code=accepted.ussd_code, now=self._clock()
-        )
+        now = self._clock()
+        try:
+            return self._repository.record_order_accepted(
+                payment.payment_id, vendor=accepted.vendor, ussd_code=accepted.ussd_code, now=now
+            )
+        except Exception:
+            # Taramoney has the order and the phone is being prompted: an error now would make
+            # the client retry and prompt the customer twice. The payment is stored PENDING and
+            # its webhook (or its deadline) settles it; only the USSD code is not kept.
+            logger.exception("Order accepted but its vendor and USSD code not stored; answering PENDING")
+            return payment.model_copy(
+                update={"vendor": accepted.vendor, "ussd_code": accepted.ussd_code, "updated_at": now}
+            )
 
     def _place_order(self, order: PaymentOrder, credentials: MerchantCredentials) -> OrderAccepted:
         started = time.perf_counter()
@@ -163,10 +173,23 @@ class PaymentInitiator:
         )
 
     def _close(self, payment: Payment, *, reason: str) -> None:
-        closed = self._repository.mark_failed_at_initiation(payment.payment_id, reason=reason, now=self._clock())
-        self._repository.release_phone_slots(payment.phone_number, [payment.payment_id])
+        """Close a payment Taramoney never took; if the table fails, it stays PENDING until its deadline.
+
+        The client is still told what Taramoney said, with the payment's id: a store error
+        here must not hide the refusal behind a 500 that names no payment.
+        """
+        try:
+            closed = self._repository.mark_failed_at_initiation(payment.payment_id, reason=reason, now=self._clock())
+        except Exception:
+            logger.exception("Payment not closed after the provider's refusal; it stays PENDING until it expires")
+            return
         if closed is not None:  # else a webhook settled it first, and counted it
             count(PaymentMetric.PAYMENTS_FAILED, source="initiation")
+        try:
+            self._repository.release_phone_slots(payment.phone_number, [payment.payment_id])
+        except Exception:
+            # The outbox gives the slot back when the FAILURE reaches the stream; this is a shortcut.
+            logger.exception("Phone slot not released after the payment was closed")
 
 
 def _vendor_dimension(vendor: str) -> str:

@@ -1,0 +1,136 @@
+"""POST /payments when DynamoDB fails part-way: after Taramoney took (or refused) the order.
+
+Once Taramoney has an order, the phone is being prompted: an answer that makes the
+client retry would prompt the customer a second time. Each case reads as what the
+client sees and what is left in the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from pytest_httpserver import HTTPServer
+
+from taramoney_payments.aws import aws_client
+from tests.conftest import reset_service_caches
+from tests.integration.payments_api_harness import ORANGE_ACCEPTS, TARAMONEY_PATH, Api, Store
+from tests.integration.test_payments_api import assert_problem
+
+Matcher = Callable[[dict[str, Any]], bool]
+
+
+@pytest.fixture
+def taramoney(httpserver: HTTPServer) -> HTTPServer:
+    return httpserver
+
+
+@pytest.fixture
+def api(function_env: dict[str, str], taramoney: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> Api:
+    monkeypatch.setenv("TARAMONEY_API_URL", taramoney.url_for(TARAMONEY_PATH))
+    reset_service_caches()
+    return Api()
+
+
+@pytest.fixture
+def store(function_env: dict[str, str]) -> Store:
+    return Store(function_env["PAYMENTS_TABLE_NAME"], function_env["IDEMPOTENCY_TABLE_NAME"])
+
+
+@pytest.fixture
+def failing_updates(api: Api) -> Iterator[list[Matcher]]:
+    """DynamoDB ``UpdateItem`` calls that match one of the listed tests fail with an internal error."""
+    matchers: list[Matcher] = []
+
+    def fail_if_matched(params: dict[str, Any], **_: Any) -> None:
+        if any(matches(params) for matches in matchers):
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "UpdateItem")
+
+    client = aws_client("dynamodb")
+    client.meta.events.register("before-parameter-build.dynamodb.UpdateItem", fail_if_matched)
+    yield matchers
+    client.meta.events.unregister("before-parameter-build.dynamodb.UpdateItem", fail_if_matched)
+
+
+def storing_the_ussd_code(params: dict[str, Any]) -> bool:
+    return "ussdCode" in params.get("UpdateExpression", "")
+
+
+def closing_the_payment(params: dict[str, Any]) -> bool:
+    return ":closed" in params.get("ExpressionAttributeValues", {})
+
+
+def saving_the_idempotent_answer(function_env: dict[str, str]) -> Matcher:
+    return lambda params: params.get("TableName") == function_env["IDEMPOTENCY_TABLE_NAME"]
+
+
+def test_an_accepted_order_whose_ussd_code_cannot_be_stored_is_still_created_pending(
+    api: Api, taramoney: HTTPServer, store: Store, failing_updates: list[Matcher]
+) -> None:
+    # given Taramoney accepts the order, but the table fails when its answer is kept
+    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
+    failing_updates.append(storing_the_ussd_code)
+    # when a payment is started
+    answer = api.post()
+    # then the client is told the payment is PENDING (the webhook settles it), with the USSD code to show
+    assert answer.status == 201, answer.text
+    payment = answer.json
+    assert payment["status"] == "PENDING"
+    assert (payment["vendor"], payment["ussdCode"]) == ("ORANGE_CAMEROON", "#150*50#")
+    assert answer.headers["location"] == f"/payments/{payment['paymentId']}"
+    # and the stored payment is that PENDING payment, holding its phone's slot
+    stored = store.payment(payment["paymentId"])
+    assert stored is not None
+    assert stored["status"] == "PENDING"
+    assert payment["paymentId"] in store.phone_slots("655123456")
+    assert len(taramoney.log) == 1
+
+
+def test_a_retry_of_an_accepted_order_whose_ussd_code_was_not_stored_prompts_no_one_again(
+    api: Api, taramoney: HTTPServer, store: Store, failing_updates: list[Matcher]
+) -> None:
+    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
+    failing_updates.append(storing_the_ussd_code)
+    first = api.post(key="order-1")
+    again = api.post(key="order-1")
+    assert first.status == again.status == 201
+    assert again.json["paymentId"] == first.json["paymentId"]
+    assert len(taramoney.log) == 1
+    assert len(store.payment_items()) == 1
+
+
+def test_an_answer_whose_idempotency_record_cannot_be_saved_is_still_the_payment(
+    api: Api, taramoney: HTTPServer, store: Store, failing_updates: list[Matcher], function_env: dict[str, str]
+) -> None:
+    # given Taramoney accepts, and the idempotency table fails when the answer is saved
+    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
+    failing_updates.append(saving_the_idempotent_answer(function_env))
+    # when a payment is started with a key
+    answer = api.post(key="order-1")
+    # then the client gets its payment, not an error that would make it start a second one
+    assert answer.status == 201, answer.text
+    payment = answer.json
+    assert (payment["status"], payment["ussdCode"]) == ("PENDING", "#150*50#")
+    assert [item["paymentId"] for item in store.payment_items()] == [payment["paymentId"]]
+    # and a retry while the record is still in progress starts nothing
+    failing_updates.clear()
+    assert_problem(api.post(key="order-1"), 409, "REQUEST_IN_PROGRESS")
+    assert len(taramoney.log) == 1
+    assert len(store.payment_items()) == 1
+
+
+def test_a_refusal_whose_failure_cannot_be_stored_is_still_answered_naming_the_payment(
+    api: Api, taramoney: HTTPServer, store: Store, failing_updates: list[Matcher]
+) -> None:
+    # given Taramoney refuses the order, and the table fails when the payment is closed
+    taramoney.expect_request(TARAMONEY_PATH).respond_with_json({"status": "FAILURE", "message": "INVALID_PHONE"})
+    failing_updates.append(closing_the_payment)
+    # when a payment is started
+    problem = assert_problem(api.post(), 502, "PROVIDER_REJECTED")
+    # then the refusal names the payment, which stays PENDING for the expiry run to close
+    stored = store.payment(problem["paymentId"])
+    assert stored is not None
+    assert stored["status"] == "PENDING"
+    assert stored["awaitingExpiry"] == "PENDING"
