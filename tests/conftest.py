@@ -11,6 +11,7 @@ import boto3
 import botocore.loaders
 import botocore.session
 import pytest
+from hypothesis import settings
 from moto import mock_aws
 
 from local_stack.resources import Stack, create_resources, default_parameters
@@ -38,6 +39,11 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_PROFILE", None)
+
+# Property tests assert behaviour, not speed: on a shared 2-core machine an example can take
+# longer than hypothesis' default 200 ms deadline without anything being wrong.
+settings.register_profile("payments", deadline=None, print_blob=True)
+settings.load_profile("payments")
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 # Every test builds fresh boto3 sessions (as a new Lambda container would), and each new
