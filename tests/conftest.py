@@ -11,6 +11,7 @@ import boto3
 import botocore.loaders
 import botocore.session
 import pytest
+from hypothesis import settings
 from moto import mock_aws
 
 from local_stack.resources import Stack, create_resources, default_parameters
@@ -38,6 +39,11 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_PROFILE", None)
+
+# Property tests assert behaviour, not speed: on a shared 2-core machine an example can take
+# longer than hypothesis' default 200 ms deadline without anything being wrong.
+settings.register_profile("payments", deadline=None, print_blob=True)
+settings.load_profile("payments")
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 # Every test builds fresh boto3 sessions (as a new Lambda container would), and each new
@@ -57,7 +63,7 @@ def reset_service_caches() -> None:
     """Forget clients, settings and services built by an earlier test."""
     from aws_lambda_powertools.utilities import parameters
 
-    from taramoney_payments import aws, idempotency, services, settings, taramoney
+    from taramoney_payments import aws, credentials, idempotency, services, settings, taramoney
 
     for cached in (
         settings.get_settings,
@@ -71,6 +77,7 @@ def reset_service_caches() -> None:
         services.webhook_receiver,
         idempotency._persistence,
         taramoney._session,
+        credentials._secret_source,
     ):
         cached.cache_clear()
     parameters.clear_caches()

@@ -97,6 +97,14 @@ class PaymentInitiator:
                 "The payment provider answered with an error; the payment stays PENDING until it settles",
                 payment_id=payment.payment_id,
             ) from error
+        except Exception as error:
+            # Whatever broke, the order may have reached Taramoney: as for an unusable answer,
+            # the payment stays PENDING and the answer names it, so a retry does not order again.
+            logger.exception("The call to Taramoney failed unexpectedly, payment left PENDING")
+            raise ProviderUnavailable(
+                "The payment provider's answer could not be read; the payment stays PENDING until it settles",
+                payment_id=payment.payment_id,
+            ) from error
         logger.info("Payment order accepted", extra={"vendor": accepted.vendor})
         now = self._clock()
         try:
