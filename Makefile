@@ -56,6 +56,10 @@ validate: $(SAM_VENV)/.installed ## sam validate --lint
 test: lint validate ## Lint, validate the template and run every test
 	$(PY) -m pytest
 
+.PHONY: bench
+bench: $(VENV)/.installed build ## Cold starts, warm cost, AWS calls and package sizes (table + .local/bench.json; a few minutes)
+	$(PY) -m bench
+
 .PHONY: build
 build: $(SAM_VENV)/.installed ## sam build (no container; needs Python 3.13 for the runtime)
 	PATH="$(dir $(SAM_PYTHON)):$$PATH" $(SAM) build
@@ -63,6 +67,14 @@ build: $(SAM_VENV)/.installed ## sam build (no container; needs Python 3.13 for 
 .PHONY: deploy
 deploy: build ## sam deploy (guided the first time: make deploy ARGS=--guided)
 	$(SAM) deploy $(ARGS)
+
+# The deployed stack `make logs` reads; another stage: make logs STACK=taramoney-payments-prod
+STACK ?= taramoney-payments
+REGION ?= eu-west-1
+
+.PHONY: logs
+logs: $(SAM_VENV)/.installed ## Tail the deployed functions' logs (STACK=, REGION=; ARGS='--filter "<payment_id>"')
+	$(SAM) logs --stack-name $(STACK) --region $(REGION) --tail $(ARGS)
 
 .PHONY: clean
 clean: ## Remove build output and local state

@@ -63,7 +63,7 @@ def reset_service_caches() -> None:
     """Forget clients, settings and services built by an earlier test."""
     from aws_lambda_powertools.utilities import parameters
 
-    from taramoney_payments import aws, idempotency, services, settings, taramoney
+    from taramoney_payments import aws, credentials, idempotency, services, settings, taramoney
 
     for cached in (
         settings.get_settings,
@@ -77,6 +77,7 @@ def reset_service_caches() -> None:
         services.webhook_receiver,
         idempotency._persistence,
         taramoney._session,
+        credentials._secret_source,
     ):
         cached.cache_clear()
     parameters.clear_caches()

@@ -9,13 +9,12 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities import parameters
 
 from taramoney_payments.aws import aws_client, fail_fast_aws_client
 from taramoney_payments.models import PaymentStatus
 from taramoney_payments.settlement import DEFAULT_FAILURE_REASON
 from taramoney_payments.webhook_payload import MAX_WEBHOOK_BYTES
-from tests.conftest import REGION, TEST_API_KEY, TEST_BUSINESS_ID, TEST_SIGNING_KEY
+from tests.conftest import REGION, TEST_API_KEY, TEST_BUSINESS_ID, TEST_SIGNING_KEY, reset_service_caches
 from tests.integration.webhook_support import (
     PAYMENT_ID,
     PHONE,
@@ -233,7 +232,7 @@ def shared_secret(function_env: dict[str, str]) -> str:
             }
         ),
     )
-    parameters.clear_caches()
+    reset_service_caches()
     return secret
 
 

@@ -29,6 +29,8 @@ PENDING_MARKER = "PENDING"
 PENDING_BY_EXPIRY_INDEX = "PendingByExpiry"
 EXPIRED_REASON = "EXPIRED"
 _CONFLICT_ATTEMPTS = 4
+_BATCH_GET_ATTEMPTS = 5
+_BATCH_GET_MAX_KEYS = 100
 _MAX_PAYMENT_ID_BYTES = 1024  # ids we issue have 22 characters; DynamoDB keys stop at 2048 bytes
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -36,6 +38,10 @@ _deserializer = TypeDeserializer()
 
 class PhoneLimitReached(Exception):
     """The phone number already holds its quota of PENDING payments."""
+
+
+class IncompleteRead(Exception):
+    """DynamoDB left some keys of a batch read unprocessed, however often they were asked again."""
 
 
 class SettlementRefused(Exception):
@@ -147,11 +153,28 @@ class PaymentRepository:
         )
 
     def get_many(self, payment_ids: Iterable[str]) -> list[Payment]:
+        """The payments that exist among ``payment_ids``; raises ``IncompleteRead`` rather than leave one out.
+
+        ``BatchGetItem`` may answer only part of a request (``UnprocessedKeys``, under
+        throttling): those keys are asked again with back-off, a bounded number of times.
+        """
         keys = [payment_key(payment_id) for payment_id in sorted(set(payment_ids))]
-        if not keys:
-            return []
-        answer = self._client.batch_get_item(RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}})
-        return [payment_from_item(item) for item in answer.get("Responses", {}).get(self._table, [])]
+        payments: list[Payment] = []
+        for start in range(0, len(keys), _BATCH_GET_MAX_KEYS):
+            request: dict[str, Any] = {
+                self._table: {"Keys": keys[start : start + _BATCH_GET_MAX_KEYS], "ConsistentRead": True}
+            }
+            for attempt in range(_BATCH_GET_ATTEMPTS):
+                if attempt:
+                    time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 (jitter, not a secret)
+                answer = self._client.batch_get_item(RequestItems=request)
+                payments += [payment_from_item(item) for item in answer.get("Responses", {}).get(self._table, [])]
+                request = answer.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise IncompleteRead(f"{len(request[self._table]['Keys'])} payments were not read")
+        return payments
 
     def record_order_accepted(self, payment_id: str, *, vendor: str, ussd_code: str, now: datetime) -> Payment:
         """Keep the vendor and USSD code Taramoney answered with (whatever the status is by now)."""

@@ -1,4 +1,4 @@
-"""POST /payments when DynamoDB fails part-way: after Taramoney took (or refused) the order.
+"""POST /payments when something fails part-way: after Taramoney took (or refused) the order.
 
 Once Taramoney has an order, the phone is being prompted: an answer that makes the
 client retry would prompt the customer a second time. Each case reads as what the
@@ -134,3 +134,22 @@ def test_a_refusal_whose_failure_cannot_be_stored_is_still_answered_naming_the_p
     assert stored is not None
     assert stored["status"] == "PENDING"
     assert stored["awaitingExpiry"] == "PENDING"
+
+
+def test_an_answer_that_breaks_the_client_unexpectedly_leaves_the_payment_pending_and_named(
+    api: Api, taramoney: HTTPServer, store: Store
+) -> None:
+    # given Taramoney answering something the JSON reader cannot even read (nested too deep)
+    taramoney.expect_request(TARAMONEY_PATH).respond_with_data(
+        "[" * 100_000 + "]" * 100_000, content_type="application/json"
+    )
+    # when a payment is started with a key
+    first = api.post(key="order-1")
+    # then the order may have reached Taramoney: the answer names the payment, which stays PENDING
+    problem = assert_problem(first, 502, "PROVIDER_UNAVAILABLE")
+    stored = store.payment(problem["paymentId"])
+    assert stored is not None
+    assert stored["status"] == "PENDING"
+    # and a retry with the key gets the same answer rather than a second order
+    assert api.post(key="order-1").json == problem
+    assert len(taramoney.log) == 1

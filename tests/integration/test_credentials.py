@@ -1,0 +1,103 @@
+"""The merchant's secret from Secrets Manager: cached, kept through an outage, given up on quickly.
+
+AWS is moto; an outage is a connection error on every request to Secrets Manager, put in
+front of moto, so botocore's own retries see it as they would see a real one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import botocore.handlers
+import botocore.session
+import pytest
+from botocore.exceptions import EndpointConnectionError
+
+from taramoney_payments.credentials import CredentialsUnavailable, load_credentials
+from tests.conftest import TEST_API_KEY, TEST_BUSINESS_ID, TEST_SIGNING_KEY, reset_service_caches
+
+
+class SecretsManager:
+    """Watches the requests to Secrets Manager and the clients made for it; ``down`` refuses them."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self.requests = 0
+        self.client_configs: list[Any] = []
+
+    def before_send(self, request: Any, **_: Any) -> None:
+        if "secretsmanager" not in request.url:
+            return
+        self.requests += 1
+        if self.down:
+            raise EndpointConnectionError(endpoint_url=request.url)
+
+
+@pytest.fixture
+def secrets_manager(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[SecretsManager]:
+    watch = SecretsManager()
+    # First in line, before moto answers: every client made from now on sees the outage.
+    monkeypatch.setattr(
+        botocore.handlers, "BUILTIN_HANDLERS", [("before-send", watch.before_send), *botocore.handlers.BUILTIN_HANDLERS]
+    )
+    create_client = botocore.session.Session.create_client
+
+    def recording_create_client(self: botocore.session.Session, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        client = create_client(self, service_name, *args, **kwargs)
+        if service_name == "secretsmanager":
+            watch.client_configs.append(client.meta.config)
+        return client
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", recording_create_client)
+    monkeypatch.setenv("SECRET_MAX_AGE_SECONDS", "0")  # every read asks Secrets Manager again
+    reset_service_caches()
+    yield watch
+    reset_service_caches()
+
+
+def test_the_secret_is_read_into_credentials(secrets_manager: SecretsManager) -> None:
+    credentials = load_credentials()
+    assert (credentials.api_key, credentials.business_id, credentials.webhook_signing_key) == (
+        TEST_API_KEY,
+        TEST_BUSINESS_ID,
+        TEST_SIGNING_KEY,
+    )
+    assert credentials.webhook_shared_secret is None
+    assert TEST_API_KEY not in repr(credentials)
+
+
+def test_an_outage_on_refresh_keeps_the_last_secret_read(secrets_manager: SecretsManager) -> None:
+    # given a warm container that read the secret once
+    first = load_credentials()
+    # when Secrets Manager fails on the next refresh
+    secrets_manager.down = True
+    kept = load_credentials()
+    # then the secret read before is used on, and Secrets Manager was asked again
+    assert kept == first
+    assert secrets_manager.requests >= 2
+    # and once it answers again, it is read afresh
+    secrets_manager.down = False
+    asked = secrets_manager.requests
+    assert load_credentials() == first
+    assert secrets_manager.requests == asked + 1
+
+
+def test_a_cold_start_during_an_outage_fails_clearly(secrets_manager: SecretsManager) -> None:
+    secrets_manager.down = True
+    with pytest.raises(CredentialsUnavailable, match="could not be read from Secrets Manager"):
+        load_credentials()
+
+
+def test_an_outage_is_given_up_on_after_few_attempts_with_short_timeouts(secrets_manager: SecretsManager) -> None:
+    # given Secrets Manager down at a cold start
+    secrets_manager.down = True
+    # when the secret is read
+    with pytest.raises(CredentialsUnavailable):
+        load_credentials()
+    # then botocore tried a bounded number of times, each with short timeouts, so the
+    # function still has time to answer (or to park a webhook) inside its own timeout
+    assert 1 <= secrets_manager.requests <= 3
+    (config,) = secrets_manager.client_configs
+    assert config.connect_timeout <= 2
+    assert config.read_timeout <= 5
