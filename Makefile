@@ -56,6 +56,10 @@ validate: $(SAM_VENV)/.installed ## sam validate --lint
 test: lint validate ## Lint, validate the template and run every test
 	$(PY) -m pytest
 
+.PHONY: bench
+bench: $(VENV)/.installed build ## Cold starts, warm cost, AWS calls and package sizes (table + .local/bench.json; a few minutes)
+	$(PY) -m bench
+
 .PHONY: build
 build: $(SAM_VENV)/.installed ## sam build (no container; needs Python 3.13 for the runtime)
 	PATH="$(dir $(SAM_PYTHON)):$$PATH" $(SAM) build

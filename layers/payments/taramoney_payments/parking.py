@@ -37,6 +37,7 @@ class ParkedWebhook(BaseModel):
     payment_id: str  # ours; only claimed by the caller while ``caller_verified`` is False
     payload: str  # the body exactly as Taramoney sent it
     received_at: AwareDatetime
+    correlation_id: str | None = None  # the webhook request's, so its later logs can be found with it
     # Set only when the caller could not be checked on arrival (see the module's docstring).
     address_token_sha256: str | None = None
     shared_secret_sha256: str | None = None
@@ -53,16 +54,12 @@ class ParkedWebhook(BaseModel):
         return token_ok and secret_ok
 
     def to_message(self) -> str:
-        message: dict[str, str | None] = {
-            "paymentId": self.payment_id,
-            "payload": self.payload,
-            "receivedAt": isoformat(self.received_at),
-        }
-        if not self.caller_verified:
-            message |= {
-                "addressTokenSha256": self.address_token_sha256,
-                "sharedSecretSha256": self.shared_secret_sha256,
-            }
+        message = {"paymentId": self.payment_id, "payload": self.payload, "receivedAt": isoformat(self.received_at)}
+        if self.correlation_id:
+            message["correlationId"] = self.correlation_id
+        if self.address_token_sha256 is not None and self.shared_secret_sha256 is not None:
+            message["addressTokenSha256"] = self.address_token_sha256
+            message["sharedSecretSha256"] = self.shared_secret_sha256
         return json.dumps(message)
 
     @classmethod
@@ -83,6 +80,7 @@ class WebhookParking:
         payload: str,
         *,
         received_at: datetime,
+        correlation_id: str | None = None,
         unverified_proofs: tuple[str, str] | None = None,
     ) -> str:
         """Send one webhook to the queue; returns the message id. Raises on failure.
@@ -97,6 +95,7 @@ class WebhookParking:
             payment_id=payment_id,
             payload=payload,
             received_at=received_at,
+            correlation_id=correlation_id,
             address_token_sha256=token,
             shared_secret_sha256=secret,
         )

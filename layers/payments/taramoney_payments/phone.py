@@ -14,6 +14,18 @@ from enum import StrEnum
 import phonenumbers
 from phonenumbers import PhoneNumberType, carrier
 
+from .masking import mask_phone
+
+__all__ = [
+    "InvalidPhoneNumber",
+    "MobileNumber",
+    "UnsupportedOperator",
+    "Vendor",
+    "mask_phone",
+    "normalise_phone",
+    "parse_mobile_number",
+]
+
 # What a customer may type: digits with an optional leading + and spaces, dots or dashes.
 _ACCEPTED_CHARACTERS = re.compile(r"^\+?[0-9][0-9 .\-]*$")
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
@@ -85,11 +97,3 @@ def parse_mobile_number(raw: str, *, require_supported_operator: bool = True) ->
     if vendor is None and require_supported_operator:
         raise UnsupportedOperator(operator)
     return MobileNumber(national=national, likely_vendor=vendor)
-
-
-def mask_phone(number: str) -> str:
-    """``655123456`` -> ``655***456``: enough to help support, never the whole number."""
-    digits = re.sub(r"\D", "", number)
-    if len(digits) < 7:
-        return "***"
-    return f"{digits[:3]}***{digits[-3:]}"

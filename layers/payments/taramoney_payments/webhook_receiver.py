@@ -31,7 +31,7 @@ from .errors import (
     WebhookNotStored,
 )
 from .models import PaymentStatus
-from .observability import logger, metrics
+from .observability import PaymentMetric, bind_payment, count, logger
 from .parking import ParkedWebhook, WebhookParking
 from .repository import PaymentRepository
 from .settlement import Delivery, SettlementOutcome, settle
@@ -40,6 +40,13 @@ from .webhook_tokens import parse_webhook_path, token_is_valid, webhook_token
 
 SHARED_SECRET_HEADER = "tara-webhook-secret"  # noqa: S105 - a header name, not a secret
 _MAX_PAYMENT_ID_CHARS = 128
+# What each settlement outcome counts as; a correction changed the status and contradicted it.
+_OUTCOME_METRICS = {
+    SettlementOutcome.APPLIED: (PaymentMetric.WEBHOOKS_APPLIED,),
+    SettlementOutcome.CORRECTED: (PaymentMetric.WEBHOOKS_APPLIED, PaymentMetric.WEBHOOK_CONFLICTS),
+    SettlementOutcome.DUPLICATE: (PaymentMetric.WEBHOOK_DUPLICATES,),
+    SettlementOutcome.RECORDED_ONLY: (PaymentMetric.WEBHOOK_CONFLICTS,),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +87,19 @@ class WebhookReceiver:
 
     def receive(self, request: WebhookRequest) -> WebhookReceipt:
         """Settle (or park) one webhook; raises a ``PaymentError`` for every refusal."""
+        try:
+            receipt = self._receive(request)
+        except WebhookNotStored:
+            raise  # counted as lost, not as a refusal of the caller
+        except PaymentError as refusal:
+            count(PaymentMetric.WEBHOOKS_REJECTED, reason=refusal.code)
+            raise
+        if receipt.outcome is not None:
+            for metric in _OUTCOME_METRICS[receipt.outcome]:
+                count(metric)
+        return receipt
+
+    def _receive(self, request: WebhookRequest) -> WebhookReceipt:
         received_at = self._clock()
         if request.method.upper() != "POST":
             raise MethodNotAllowed("The webhook accepts POST only")
@@ -93,7 +113,7 @@ class WebhookReceiver:
             logger.exception("The webhook's secret could not be read; parking the webhook unverified")
             return self._park_unverified(request, received_at)
         payment_id = self._authenticate(request, credentials)
-        logger.append_keys(payment_id=payment_id)
+        bind_payment(payment_id)
         payload = read_webhook_payload(request.body)
         if not hmac.compare_digest(payload.business_id.encode(), credentials.business_id.encode()):
             logger.warning("Webhook for another business refused")
@@ -111,7 +131,6 @@ class WebhookReceiver:
             # Whatever broke, this payload is authentic and valid: keep it for a later try.
             logger.exception("Settlement failed unexpectedly; parking the webhook")
             return self._park(payment_id, raw_payload, delivery.received_at, delivery.status)
-        metrics.add_metric(name=f"Webhook{result.outcome.value.title().replace('_', '')}", unit="Count", value=1)
         return WebhookReceipt(payment_id, result.status, result.outcome)
 
     def _authenticate(self, request: WebhookRequest, credentials: MerchantCredentials) -> str:
@@ -142,7 +161,7 @@ class WebhookReceiver:
         if parsed is None or len(unquote(parsed[0])) > _MAX_PAYMENT_ID_CHARS:
             raise WebhookNotAuthenticated("The webhook address is not valid")
         payment_id, token = unquote(parsed[0]), parsed[1]
-        logger.append_keys(payment_id=payment_id)
+        bind_payment(payment_id)
         payload = read_webhook_payload(request.body)
         proofs = (token, request.headers.get(SHARED_SECRET_HEADER, ""))
         raw_payload = request.body.decode("utf-8", errors="replace")
@@ -159,16 +178,20 @@ class WebhookReceiver:
     ) -> WebhookReceipt:
         try:
             message_id = self._parking.park(
-                payment_id, raw_payload, received_at=received_at, unverified_proofs=unverified_proofs
+                payment_id,
+                raw_payload,
+                received_at=received_at,
+                correlation_id=logger.get_correlation_id(),
+                unverified_proofs=unverified_proofs,
             )
         except Exception as error:
             logger.exception("Parking failed too: the webhook is lost unless Taramoney resends it")
-            metrics.add_metric(name="WebhookLost", unit="Count", value=1)
+            count(PaymentMetric.WEBHOOKS_LOST)
             raise WebhookNotStored(
                 "The webhook could not be stored; please send it again", payment_id=payment_id
             ) from error
         logger.warning("Webhook parked for later settlement", extra={"message_id": message_id})
-        metrics.add_metric(name="WebhookParked", unit="Count", value=1)
+        count(PaymentMetric.WEBHOOKS_PARKED)
         return WebhookReceipt(payment_id, status, None)
 
 

@@ -1,0 +1,82 @@
+"""``make bench`` (``python -m bench``): measure, print the table, write ``.local/bench.json``.
+
+Options through the environment: ``BENCH_ROUNDS`` (fresh interpreters per function, 7),
+``BENCH_ITERATIONS`` (measured warm invocations per handler, 500).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "layers" / "payments"))
+
+from bench.cold import count_aws_calls, measure_cold_starts  # noqa: E402
+from bench.environment import start_stack  # noqa: E402
+from bench.report import table  # noqa: E402
+from bench.runs import child_environment, import_offenders  # noqa: E402
+from bench.sizes import package_sizes  # noqa: E402
+from bench.warm import measure_warm_cost  # noqa: E402
+
+OUTPUT = ROOT / ".local" / "bench.json"
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+        cpu = model
+    except (OSError, StopIteration):
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, load {load:.1f}"
+    )
+
+
+def progress(line: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    rounds = int(os.environ.get("BENCH_ROUNDS", "7"))
+    iterations = int(os.environ.get("BENCH_ITERATIONS", "500"))
+    progress("starting moto server, the template's resources and the Taramoney simulator")
+    stack = start_stack()
+    try:
+        report = {
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": _machine(),
+            "cold_start": {
+                "rounds": rounds,
+                **measure_cold_starts(stack, rounds, progress, traced=("PaymentsApiFunction", "WebhookFunction")),
+            },
+            "import_offenders": {},
+            "warm": measure_warm_cost(stack, iterations, progress),
+            "aws_calls": count_aws_calls(stack, progress),
+        }
+        for logical_id, spec in stack.specs.items():
+            progress(f"import time: {logical_id}")
+            report["import_offenders"][logical_id] = import_offenders(child_environment(spec))
+    finally:
+        stack.stop()
+    report["package_sizes"] = package_sizes()
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(json.dumps(report, indent=2) + "\n")
+    print(table(report))
+    print(f"\n(written to {OUTPUT.relative_to(ROOT)})")
+
+
+if __name__ == "__main__":
+    main()

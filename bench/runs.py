@@ -1,0 +1,78 @@
+"""Fresh interpreters: start ``bench/child.py`` with a function's environment and read its answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from local_stack.functions import FunctionSpec
+
+CHILD = Path(__file__).resolve().parent / "child.py"
+_HOST_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+_IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
+
+
+def child_environment(spec: FunctionSpec, *, traced: bool = False) -> dict[str, str]:
+    env = {key: os.environ[key] for key in _HOST_VARIABLES if key in os.environ}
+    env.update(spec.environment)
+    env.update(
+        BENCH_CODE_DIR=str(spec.code_dir),
+        BENCH_LAYER_DIRS=os.pathsep.join(str(path) for path in spec.layer_dirs),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    if traced:
+        # As Lambda runs a function with Tracing: Active (no daemon here: segments go nowhere).
+        env.pop("POWERTOOLS_TRACE_DISABLED", None)
+        env.update(
+            LAMBDA_TASK_ROOT=str(spec.code_dir),
+            AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:2000",
+            AWS_XRAY_CONTEXT_MISSING="IGNORE_ERROR",
+            _X_AMZN_TRACE_ID="Root=1-6b0aa685-5e1c7a100b2d4f1e9c532a7d;Parent=53995c3f42cd8ad8;Sampled=1",
+        )
+    return env
+
+
+def run_child(mode: str, env: dict[str, str], events: list[Any] | None = None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        result = Path(folder) / "result.json"
+        answer = subprocess.run(  # noqa: S603 - our own interpreter and script
+            [sys.executable, str(CHILD)],
+            env={**env, "BENCH_MODE": mode, "BENCH_RESULT": str(result), "BENCH_EVENTS": json.dumps(events or [])},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if answer.returncode != 0 or not result.exists():
+            raise RuntimeError(f"bench child ({mode}) failed:\n{answer.stderr[-3000:]}")
+        loaded: dict[str, Any] = json.loads(result.read_text())
+        return loaded
+
+
+def import_offenders(env: dict[str, str], top: int = 6) -> list[dict[str, Any]]:
+    """``python -X importtime`` of the handler module: self time summed by top-level package."""
+    answer = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-X", "importtime", str(CHILD)],
+        env={**env, "BENCH_MODE": "import", "BENCH_RESULT": os.devnull},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    by_package: dict[str, int] = defaultdict(int)
+    for line in answer.stderr.splitlines():
+        match = _IMPORT_LINE.match(line)
+        if match:
+            by_package[match.group(4).split(".")[0]] += int(match.group(1))
+    total = sum(by_package.values())
+    ranked = sorted(by_package.items(), key=lambda item: item[1], reverse=True)[:top]
+    return [{"package": name, "ms": round(us / 1000, 1), "share": round(us / total, 3)} for name, us in ranked]
