@@ -6,11 +6,13 @@ masked (``phone.mask_phone``) and secrets never.
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
+
+from .tracing import LazyTracer
 
 SERVICE = "taramoney-payments"
 METRICS_NAMESPACE = "TaramoneyPayments"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = LazyTracer(SERVICE)  # X-Ray only where traces can be sent (tracing.py)
