@@ -37,6 +37,7 @@ def stored_change(record: DynamoDBRecord) -> StoredChange:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    logger.set_correlation_id(context.aws_request_id)
     changes = [stored_change(record) for record in DynamoDBStreamEvent(event).records]
     unannounced = payment_event_relay().relay(changes)
 

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from taramoney_payments.clock import utc_now
 from taramoney_payments.errors import PaymentError
-from taramoney_payments.observability import logger, metrics, tracer
+from taramoney_payments.observability import PaymentMetric, bound_payment, count, logger, metrics, tracer
 from taramoney_payments.parking import ParkedWebhook
 from taramoney_payments.services import payment_repository
 from taramoney_payments.settlement import Delivery, settle
@@ -28,26 +28,26 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def apply_parked(record: SQSRecord) -> None:
     parked = ParkedWebhook.from_message(record.body)
-    logger.append_keys(payment_id=parked.payment_id)
-    try:
-        payload = read_webhook_payload(parked.payload.encode())
-        delivery = Delivery.from_webhook(
-            payload, raw_payload=parked.payload, received_at=parked.received_at, source="parked-webhook"
-        )
-        result = settle(payment_repository(), parked.payment_id, delivery, now=utc_now())
-    except PaymentError as refusal:
-        # Retrying cannot change this answer: keep it in the logs for support and move on.
-        logger.error("Parked webhook cannot be applied", extra={"code": refusal.code, "detail": refusal.detail})
-        metrics.add_metric(name="ParkedWebhookRefused", unit="Count", value=1)
-        return
-    finally:
-        logger.remove_keys(["payment_id"])
-    logger.info("Parked webhook applied", extra={"outcome": result.outcome.value, "payment_id": parked.payment_id})
-    metrics.add_metric(name="ParkedWebhookApplied", unit="Count", value=1)
+    # Logged under the webhook request's correlation id: one search finds the webhook and its parking.
+    with bound_payment(parked.payment_id, correlation_id=parked.correlation_id):
+        try:
+            payload = read_webhook_payload(parked.payload.encode())
+            delivery = Delivery.from_webhook(
+                payload, raw_payload=parked.payload, received_at=parked.received_at, source="parked-webhook"
+            )
+            result = settle(payment_repository(), parked.payment_id, delivery, now=utc_now())
+        except PaymentError as refusal:
+            # Retrying cannot change this answer: keep it in the logs for support and move on.
+            logger.error("Parked webhook cannot be applied", extra={"code": refusal.code, "detail": refusal.detail})
+            count(PaymentMetric.PARKED_WEBHOOKS_REFUSED)
+            return
+        logger.info("Parked webhook applied", extra={"outcome": result.outcome.value})
+        count(PaymentMetric.PARKED_WEBHOOKS_APPLIED)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    logger.set_correlation_id(context.aws_request_id)
     return process_partial_response(event=event, record_handler=apply_parked, processor=processor, context=context)

@@ -14,4 +14,5 @@ from taramoney_payments.services import payment_expirer
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    logger.set_correlation_id(context.aws_request_id)
     return payment_expirer().expire_due().summary()

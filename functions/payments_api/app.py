@@ -19,7 +19,7 @@ from taramoney_payments.errors import PaymentError, PaymentNotFound
 from taramoney_payments.idempotency import answer_once
 from taramoney_payments.idempotency import config as idempotency_config
 from taramoney_payments.models import PaymentRequest
-from taramoney_payments.observability import logger, metrics, tracer
+from taramoney_payments.observability import bind_payment, logger, metrics, tracer
 from taramoney_payments.problems import PROBLEM_CONTENT_TYPE, problem_body, problem_json
 from taramoney_payments.requests_parsing import read_idempotency_key, read_payment_request
 from taramoney_payments.services import payment_initiator, payment_repository
@@ -43,6 +43,7 @@ def create_payment() -> Response[str]:
 
 @app.get("/payments/<payment_id>")
 def get_payment(payment_id: str) -> Response[str]:
+    bind_payment(payment_id)
     payment = payment_repository().get(payment_id)
     if payment is None:
         raise PaymentNotFound(f"No payment has the id {payment_id!r}")

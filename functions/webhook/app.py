@@ -30,7 +30,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         receipt = webhook_receiver().receive(_request(event))
     except PaymentError as error:
-        metrics.add_metric(name="WebhookRefused", unit="Count", value=1)
         headers = {"Allow": "POST"} if isinstance(error, MethodNotAllowed) else {}
         return _answer(int(error.status), problem_json(error), PROBLEM_CONTENT_TYPE, headers)
     except Exception:

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from taramoney_payments.parking import WebhookParking
 from taramoney_payments.services import payment_repository, webhook_parking, webhook_receiver
+from tests.captured_output import Output, follow_stdout
 from tests.integration.webhook_support import PAYMENT_ID, add_pending_payment, deliver, stored_item, webhook_event
 from tests.lambda_runtime import LambdaContext, load_event, load_handler_module
 
@@ -197,3 +198,33 @@ def test_only_when_parking_fails_too_the_webhook_answers_500(
     assert status == 500
     assert body["code"] == "WEBHOOK_NOT_STORED"
     assert body["paymentId"] == PAYMENT_ID  # support can find the payment the lost report was about
+
+
+def test_a_parked_webhook_is_applied_under_the_webhook_requests_correlation_id(
+    webhook: Any,
+    parked_webhooks: Any,
+    function_env: dict[str, str],
+    table_down: Callable[[str], None],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # given: a webhook parked during an outage
+    add_pending_payment()
+    table_down("throttled")
+    event = webhook_event("success")
+    with follow_stdout():
+        deliver(webhook, event)
+        parked = Output(capsys.readouterr().out)
+        (record,) = parked_messages(function_env)
+        monkeypatch.undo()
+        # when: the parked-webhooks function applies it
+        parked_webhooks.lambda_handler({"Records": [record]}, LambdaContext())
+        applied = Output(capsys.readouterr().out)
+    # then: one search by the webhook's request id finds the parking and the settlement
+    request_id = event["requestContext"]["requestId"]
+    assert json.loads(record["body"])["correlationId"] == request_id
+    assert parked.metric_total("WebhooksParked") == 1
+    settled = [line for line in applied.log_lines if line["message"] == "Parked webhook applied"]
+    assert [(line["correlation_id"], line["payment_id"]) for line in settled] == [(request_id, PAYMENT_ID)]
+    assert applied.metric_total("ParkedWebhooksApplied") == 1
+    assert applied.metric_total("PaymentsSucceeded", source="parked-webhook") == 1

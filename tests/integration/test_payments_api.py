@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,8 +19,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from local_stack.resources import Stack
-from taramoney_payments.observability import logger
 from taramoney_payments.webhook_tokens import parse_webhook_path, token_is_valid
+from tests.captured_output import follow_stdout
 from tests.conftest import TEST_API_KEY, TEST_BUSINESS_ID, TEST_SIGNING_KEY, reset_service_caches
 from tests.integration.payments_api_harness import (
     MTN_ACCEPTS,
@@ -582,23 +581,11 @@ def test_concurrent_payments_never_exceed_the_pending_limit_of_a_phone(
 # --- secrets and personal data ----------------------------------------------------------------------------
 
 
-class _CurrentStdout:
-    """Writes to whatever ``sys.stdout`` is now (capsys swaps it in for the test call)."""
-
-    def write(self, text: str) -> int:
-        return sys.stdout.write(text)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
-
-
 @pytest.fixture
 def stdout_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[], str]]:
     """Everything the function printed to stdout (Powertools logs JSON there)."""
-    handler: Any = logger.registered_handler
-    previous = handler.setStream(_CurrentStdout())  # the handler kept the stdout of import time
-    yield lambda: capsys.readouterr().out
-    handler.setStream(previous)
+    with follow_stdout():
+        yield lambda: capsys.readouterr().out
 
 
 def test_no_answer_and_no_log_line_reveals_a_secret_or_a_phone_number(

@@ -15,12 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .clock import utc_now
 from .models import PaymentStatus
-from .observability import logger, metrics
+from .observability import PaymentMetric, count, logger
 from .reconciliation import Reconciler
 from .repository import PaymentRepository
 
@@ -85,7 +84,7 @@ class PaymentExpirer:
             else:
                 logger.info("Payment expired", extra={"payment_id": payment_id})
                 run.expired.append(payment_id)
-        metrics.add_metric(name="PaymentsExpired", unit=MetricUnit.Count, value=len(run.expired))
+        count(PaymentMetric.PAYMENTS_EXPIRED, len(run.expired))
         logger.info("Expiry run done", extra=run.summary())
         if run.failed:
             raise ExpiryIncomplete(f"{len(run.failed)} payments past their deadline could not be expired")

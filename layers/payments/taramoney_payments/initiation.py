@@ -11,6 +11,7 @@ is ever missing from the table. What happens next depends on what Taramoney said
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -18,10 +19,11 @@ from .clock import utc_now
 from .credentials import MerchantCredentials
 from .errors import ProviderRejected, ProviderTimedOut, ProviderUnavailable, TooManyPendingPayments
 from .models import Payment, PaymentRequest, PaymentStatus
-from .observability import logger
-from .phone import mask_phone
+from .observability import PaymentMetric, bind_payment, count, logger
+from .phone import Vendor, mask_phone
 from .repository import PaymentRepository, PhoneLimitReached
 from .taramoney import (
+    OrderAccepted,
     OrderNotDelivered,
     OrderOutcomeUnknown,
     OrderRejected,
@@ -32,6 +34,7 @@ from .taramoney import (
 from .webhook_tokens import webhook_url
 
 NOT_DELIVERED_REASON = "PROVIDER_UNREACHABLE"
+_KNOWN_VENDORS = frozenset(vendor.value for vendor in Vendor)
 
 
 def new_payment_id() -> str:
@@ -63,7 +66,7 @@ class PaymentInitiator:
         """Start one payment; raises a ``PaymentError`` carrying ``payment_id`` once one exists."""
         credentials = self._credentials()  # before storing anything: no secret, no payment
         payment = self._store_pending(request)
-        logger.append_keys(payment_id=payment.payment_id)
+        bind_payment(payment.payment_id)
         order = PaymentOrder(
             product_id=request.product_id,
             product_name=request.product_name,
@@ -72,32 +75,37 @@ class PaymentInitiator:
             webhook_url=webhook_url(self._webhook_base_url, payment.payment_id, credentials.webhook_signing_key),
         )
         try:
-            accepted = self._provider.place_order(order, credentials)
+            accepted = self._place_order(order, credentials)
         except OrderRejected as refusal:
+            count(PaymentMetric.PROVIDER_REJECTIONS)
             self._close(payment, reason=str(refusal))
             logger.warning("Taramoney refused the order", extra={"provider_message": str(refusal)})
             raise ProviderRejected(
                 f"Taramoney refused the payment: {refusal}", payment_id=payment.payment_id
             ) from refusal
         except OrderNotDelivered as error:
+            count(PaymentMetric.PROVIDER_ERRORS, reason="UNREACHABLE")
             self._close(payment, reason=NOT_DELIVERED_REASON)
             logger.warning("Taramoney unreachable, payment closed", extra={"reason": str(error)})
             raise ProviderUnavailable(
                 "The payment provider could not be reached; nothing was charged", payment_id=payment.payment_id
             ) from error
         except OrderTimedOut as error:
+            count(PaymentMetric.PROVIDER_ERRORS, reason="TIMED_OUT")
             logger.warning("Taramoney timed out, payment left PENDING")
             raise ProviderTimedOut(
                 "The payment provider did not answer in time; the payment stays PENDING until it settles",
                 payment_id=payment.payment_id,
             ) from error
         except OrderOutcomeUnknown as error:
+            count(PaymentMetric.PROVIDER_ERRORS, reason="OUTCOME_UNKNOWN")
             logger.warning("Taramoney's answer unusable, payment left PENDING", extra={"reason": str(error)})
             raise ProviderUnavailable(
                 "The payment provider answered with an error; the payment stays PENDING until it settles",
                 payment_id=payment.payment_id,
             ) from error
         except Exception as error:
+            count(PaymentMetric.PROVIDER_ERRORS, reason="OUTCOME_UNKNOWN")
             # Whatever broke, the order may have reached Taramoney: as for an unusable answer,
             # the payment stays PENDING and the answer names it, so a retry does not order again.
             logger.exception("The call to Taramoney failed unexpectedly, payment left PENDING")
@@ -105,6 +113,7 @@ class PaymentInitiator:
                 "The payment provider's answer could not be read; the payment stays PENDING until it settles",
                 payment_id=payment.payment_id,
             ) from error
+        count(PaymentMetric.PAYMENTS_INITIATED, vendor=_vendor_dimension(accepted.vendor))
         logger.info("Payment order accepted", extra={"vendor": accepted.vendor})
         now = self._clock()
         try:
@@ -119,6 +128,13 @@ class PaymentInitiator:
             return payment.model_copy(
                 update={"vendor": accepted.vendor, "ussd_code": accepted.ussd_code, "updated_at": now}
             )
+
+    def _place_order(self, order: PaymentOrder, credentials: MerchantCredentials) -> OrderAccepted:
+        started = time.perf_counter()
+        try:
+            return self._provider.place_order(order, credentials)
+        finally:
+            count(PaymentMetric.PROVIDER_LATENCY, (time.perf_counter() - started) * 1000)
 
     def _store_pending(self, request: PaymentRequest) -> Payment:
         now = self._clock()
@@ -172,12 +188,19 @@ class PaymentInitiator:
         here must not hide the refusal behind a 500 that names no payment.
         """
         try:
-            self._repository.mark_failed_at_initiation(payment.payment_id, reason=reason, now=self._clock())
+            closed = self._repository.mark_failed_at_initiation(payment.payment_id, reason=reason, now=self._clock())
         except Exception:
             logger.exception("Payment not closed after the provider's refusal; it stays PENDING until it expires")
             return
+        if closed is not None:  # else a webhook settled it first, and counted it
+            count(PaymentMetric.PAYMENTS_FAILED, source="initiation")
         try:
             self._repository.release_phone_slots(payment.phone_number, [payment.payment_id])
         except Exception:
             # The outbox gives the slot back when the FAILURE reaches the stream; this is a shortcut.
             logger.exception("Phone slot not released after the payment was closed")
+
+
+def _vendor_dimension(vendor: str) -> str:
+    """Taramoney's vendor as a metric dimension: a known operator, or OTHER (a dimension stays small)."""
+    return vendor if vendor in _KNOWN_VENDORS else "OTHER"

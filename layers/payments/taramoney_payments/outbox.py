@@ -15,13 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from .events import PaymentEvent, event_for_change
 from .models import PaymentStatus
-from .observability import logger, metrics
+from .observability import PaymentMetric, count, logger
 from .publisher import EventPublisher
 from .repository import PaymentRepository
 
@@ -64,9 +63,8 @@ class PaymentEventRelay:
                 "Payment event published",
                 extra={"payment_id": event.payment.payment_id, "event_id": event.event_id},
             )
-        metrics.add_metric(name="PaymentEventsPublished", unit=MetricUnit.Count, value=len(published))
-        if refused:
-            metrics.add_metric(name="PaymentEventsUnpublished", unit=MetricUnit.Count, value=len(refused))
+        count(PaymentMetric.EVENTS_PUBLISHED, len(published))
+        count(PaymentMetric.EVENTS_FAILED, len(refused))
 
         self._give_back_phone_slots([event for _, event in announcements])
         return unannounced

@@ -25,11 +25,13 @@ class ParkedWebhook(BaseModel):
     payment_id: str
     payload: str  # the body exactly as Taramoney sent it
     received_at: AwareDatetime
+    correlation_id: str | None = None  # the webhook request's, so its later logs can be found with it
 
     def to_message(self) -> str:
-        return json.dumps(
-            {"paymentId": self.payment_id, "payload": self.payload, "receivedAt": isoformat(self.received_at)}
-        )
+        message = {"paymentId": self.payment_id, "payload": self.payload, "receivedAt": isoformat(self.received_at)}
+        if self.correlation_id:
+            message["correlationId"] = self.correlation_id
+        return json.dumps(message)
 
     @classmethod
     def from_message(cls, body: str) -> ParkedWebhook:
@@ -43,10 +45,12 @@ class WebhookParking:
     client: Any
     queue_url: str
 
-    def park(self, payment_id: str, payload: str, *, received_at: datetime) -> str:
+    def park(self, payment_id: str, payload: str, *, received_at: datetime, correlation_id: str | None = None) -> str:
         """Send one webhook to the queue; returns the message id. Raises on failure."""
         if not self.queue_url:
             raise RuntimeError("PARKED_WEBHOOKS_QUEUE_URL is not configured")
-        message = ParkedWebhook(payment_id=payment_id, payload=payload, received_at=received_at)
+        message = ParkedWebhook(
+            payment_id=payment_id, payload=payload, received_at=received_at, correlation_id=correlation_id
+        )
         answer = self.client.send_message(QueueUrl=self.queue_url, MessageBody=message.to_message())
         return str(answer["MessageId"])

@@ -14,6 +14,18 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from .masking import mask_phone
+
+__all__ = [
+    "InvalidPhoneNumber",
+    "MobileNumber",
+    "UnsupportedOperator",
+    "Vendor",
+    "mask_phone",
+    "normalise_phone",
+    "parse_mobile_number",
+]
+
 # What a customer may type: digits with an optional leading + and spaces, dots or dashes.
 _ACCEPTED_CHARACTERS = re.compile(r"^\+?[0-9][0-9 .\-]*$")
 
@@ -95,11 +107,3 @@ def _parse_cameroon_mobile(raw: str) -> Any:
     if phonenumbers.number_type(number) not in mobile_types:
         raise InvalidPhoneNumber("not a mobile number")
     return number
-
-
-def mask_phone(number: str) -> str:
-    """``655123456`` -> ``655***456``: enough to help support, never the whole number."""
-    digits = re.sub(r"\D", "", number)
-    if len(digits) < 7:
-        return "***"
-    return f"{digits[:3]}***{digits[-3:]}"

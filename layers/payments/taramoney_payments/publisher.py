@@ -67,7 +67,10 @@ class EventBridgePublisher:
         try:
             answer = self._client.put_events(Entries=[self._entry(event) for event in events])
         except (ClientError, BotoCoreError) as error:
-            logger.warning("PutEvents failed", extra={"error": str(error), "entries": len(events)})
+            logger.warning(
+                "PutEvents failed",
+                extra={"error": str(error), "payment_ids": [event.payment.payment_id for event in events]},
+            )
             return events
         refused = [
             (event, result)
@@ -79,7 +82,11 @@ class EventBridgePublisher:
         for event, result in refused:
             logger.warning(
                 "PutEvents refused an entry",
-                extra={"event_id": event.event_id, "error_code": result.get("ErrorCode")},
+                extra={
+                    "payment_id": event.payment.payment_id,
+                    "event_id": event.event_id,
+                    "error_code": result.get("ErrorCode"),
+                },
             )
         return [event for event, _ in refused]
 

@@ -18,7 +18,7 @@ from typing import Any
 from .clock import isoformat
 from .errors import PaymentNotFound, PhoneNumberMismatch
 from .models import Payment, PaymentStatus
-from .observability import logger
+from .observability import PaymentMetric, count, logger
 from .phone import mask_phone
 from .repository import PaymentRepository, SettlementRefused
 from .webhook_payload import WebhookPayload
@@ -27,6 +27,10 @@ from .webhook_payload import WebhookPayload
 ALLOWED_FROM: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.SUCCESS: frozenset({PaymentStatus.PENDING, PaymentStatus.EXPIRED, PaymentStatus.FAILURE}),
     PaymentStatus.FAILURE: frozenset({PaymentStatus.PENDING, PaymentStatus.EXPIRED}),
+}
+_SETTLED_METRIC = {
+    PaymentStatus.SUCCESS: PaymentMetric.PAYMENTS_SUCCEEDED,
+    PaymentStatus.FAILURE: PaymentMetric.PAYMENTS_FAILED,
 }
 DEFAULT_FAILURE_REASON = "PROVIDER_REPORTED_FAILURE"
 # Undocumented fields some deliveries may carry that say why a payment failed.
@@ -150,6 +154,7 @@ def settle(repository: PaymentRepository, payment_id: str, delivery: Delivery, *
             "collection_id": delivery.collection_id or before.collection_id,
         }
     )
+    count(_SETTLED_METRIC[delivery.status], source=delivery.source)
     if before.status is PaymentStatus.FAILURE:
         logger.warning(
             "Conflict: Taramoney reported SUCCESS for a FAILED payment; the payment is now SUCCESS",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 
@@ -49,22 +49,21 @@ class LazyTracer:
     def capture_lambda_handler(self, handler: F) -> F:
         if not self.enabled:
             return handler
-        captured: F = self.powertools().capture_lambda_handler(handler)
-        return captured
+        return cast(F, self.powertools().capture_lambda_handler(handler))
 
-    def capture_method(self, method: F) -> F:
+    @overload
+    def capture_method(self, method: F) -> F: ...
+
+    @overload
+    def capture_method(self, method: None = None, **options: Any) -> Callable[[F], F]: ...
+
+    def capture_method(self, method: F | None = None, **options: Any) -> F | Callable[[F], F]:
+        """``@tracer.capture_method`` or ``@tracer.capture_method(capture_response=False)``, as Powertools'."""
+        if method is None:
+            return lambda decorated: self.capture_method(decorated, **options)
         if not self.enabled:
             return method
-        captured: F = self.powertools().capture_method(method)
-        return captured
-
-    def put_annotation(self, key: str, value: str | float | bool) -> None:
-        if self.enabled:
-            self.powertools().put_annotation(key=key, value=value)
-
-    def put_metadata(self, key: str, value: Any) -> None:
-        if self.enabled:
-            self.powertools().put_metadata(key=key, value=value)
+        return self.powertools().capture_method(method, **options)
 
 
 @cache

@@ -30,7 +30,7 @@ from .errors import (
     WebhookNotStored,
 )
 from .models import PaymentStatus
-from .observability import logger, metrics
+from .observability import PaymentMetric, bind_payment, count, logger
 from .parking import WebhookParking
 from .repository import PaymentRepository
 from .settlement import Delivery, SettlementOutcome, settle
@@ -39,6 +39,13 @@ from .webhook_tokens import parse_webhook_path, token_is_valid
 
 SHARED_SECRET_HEADER = "tara-webhook-secret"  # noqa: S105 - a header name, not a secret
 _MAX_PAYMENT_ID_CHARS = 128
+# What each settlement outcome counts as; a correction changed the status and contradicted it.
+_OUTCOME_METRICS = {
+    SettlementOutcome.APPLIED: (PaymentMetric.WEBHOOKS_APPLIED,),
+    SettlementOutcome.CORRECTED: (PaymentMetric.WEBHOOKS_APPLIED, PaymentMetric.WEBHOOK_CONFLICTS),
+    SettlementOutcome.DUPLICATE: (PaymentMetric.WEBHOOK_DUPLICATES,),
+    SettlementOutcome.RECORDED_ONLY: (PaymentMetric.WEBHOOK_CONFLICTS,),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +86,19 @@ class WebhookReceiver:
 
     def receive(self, request: WebhookRequest) -> WebhookReceipt:
         """Settle (or park) one webhook; raises a ``PaymentError`` for every refusal."""
+        try:
+            receipt = self._receive(request)
+        except WebhookNotStored:
+            raise  # counted as lost, not as a refusal of the caller
+        except PaymentError as refusal:
+            count(PaymentMetric.WEBHOOKS_REJECTED, reason=refusal.code)
+            raise
+        if receipt.outcome is not None:
+            for metric in _OUTCOME_METRICS[receipt.outcome]:
+                count(metric)
+        return receipt
+
+    def _receive(self, request: WebhookRequest) -> WebhookReceipt:
         received_at = self._clock()
         if request.method.upper() != "POST":
             raise MethodNotAllowed("The webhook accepts POST only")
@@ -86,7 +106,7 @@ class WebhookReceiver:
             raise PayloadTooLarge(f"The body must not exceed {MAX_WEBHOOK_BYTES} bytes")
         credentials = self._credentials()
         payment_id = self._authenticate(request, credentials)
-        logger.append_keys(payment_id=payment_id)
+        bind_payment(payment_id)
         payload = read_webhook_payload(request.body)
         if not hmac.compare_digest(payload.business_id.encode(), credentials.business_id.encode()):
             logger.warning("Webhook for another business refused")
@@ -104,7 +124,6 @@ class WebhookReceiver:
             # Whatever broke, this payload is authentic and valid: keep it for a later try.
             logger.exception("Settlement failed unexpectedly; parking the webhook")
             return self._park(payment_id, raw_payload, delivery)
-        metrics.add_metric(name=f"Webhook{result.outcome.value.title().replace('_', '')}", unit="Count", value=1)
         return WebhookReceipt(payment_id, result.status, result.outcome)
 
     def _authenticate(self, request: WebhookRequest, credentials: MerchantCredentials) -> str:
@@ -131,13 +150,15 @@ class WebhookReceiver:
 
     def _park(self, payment_id: str, raw_payload: str, delivery: Delivery) -> WebhookReceipt:
         try:
-            message_id = self._parking.park(payment_id, raw_payload, received_at=delivery.received_at)
+            message_id = self._parking.park(
+                payment_id, raw_payload, received_at=delivery.received_at, correlation_id=logger.get_correlation_id()
+            )
         except Exception as error:
             logger.exception("Parking failed too: the webhook is lost unless Taramoney resends it")
-            metrics.add_metric(name="WebhookLost", unit="Count", value=1)
+            count(PaymentMetric.WEBHOOKS_LOST)
             raise WebhookNotStored(
                 "The webhook could not be stored; please send it again", payment_id=payment_id
             ) from error
         logger.warning("Webhook parked for later settlement", extra={"message_id": message_id})
-        metrics.add_metric(name="WebhookParked", unit="Count", value=1)
+        count(PaymentMetric.WEBHOOKS_PARKED)
         return WebhookReceipt(payment_id, delivery.status, None)

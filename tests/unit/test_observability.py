@@ -1,0 +1,103 @@
+"""The log formatter's phone mask, ``count`` and ``bound_payment`` (observability)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from taramoney_payments.masking import mask_phone_numbers
+from taramoney_payments.observability import PaymentMetric, bound_payment, count, logger, metrics
+from tests.captured_output import Output, follow_stdout
+
+
+@pytest.fixture
+def output(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
+    metrics.clear_metrics()
+    logger.remove_keys(["payment_id", "correlation_id"])
+    with follow_stdout():
+        yield capsys
+    metrics.clear_metrics()
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("655123456", "655***456"),
+        ("+237655123456", "655***456"),
+        ("237655123456", "655***456"),
+        ("00237655123456", "655***456"),
+        ("phone=677987654;", "phone=677***654;"),
+        ("'phoneNumber': '696717597'", "'phoneNumber': '696***597'"),
+    ],
+)
+def test_a_cameroon_mobile_number_in_a_text_is_masked(text: str, masked: str) -> None:
+    assert mask_phone_numbers(text) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kg8EJj9y655123456cPqqE",  # inside a payment id
+        "q3Zr8Y-655123456-LmN2",  # between an id's dashes
+        "6551234567",  # ten digits: not a Cameroon number
+        "1795931999599",  # an epoch in milliseconds
+        "amount 655000",  # an amount
+        "Root=1-6b0aa685-5e1c7a100b2d4f1e9c532a7d",  # an X-Ray trace id
+    ],
+)
+def test_ids_amounts_and_other_numbers_are_left_alone(text: str) -> None:
+    assert mask_phone_numbers(text) == text
+
+
+def test_a_number_that_slips_into_a_log_line_is_masked(output: pytest.CaptureFixture[str]) -> None:
+    # given an exception whose message quotes a customer's number, as a parser's might
+    try:
+        raise ValueError("input_value='+237655123456' is not valid")
+    except ValueError:
+        # when
+        logger.exception("Payload refused", extra={"raw": {"phoneNumber": "655123456"}})
+    # then
+    (line,) = Output(output.readouterr().out).log_lines
+    text = json.dumps(line)
+    assert "655123456" not in text
+    assert line["raw"] == {"phoneNumber": "655***456"}
+    assert "655***456" in line["exception"]
+
+
+def test_a_count_with_a_dimension_is_also_counted_in_the_services_total(output: pytest.CaptureFixture[str]) -> None:
+    # when
+    count(PaymentMetric.PAYMENTS_INITIATED, vendor="MTN_CAMEROON")
+    count(PaymentMetric.PAYMENTS_INITIATED, vendor="ORANGE_CAMEROON")
+    count(PaymentMetric.PROVIDER_LATENCY, 812.5)
+    metrics.flush_metrics()
+    # then
+    emitted = Output(output.readouterr().out)
+    assert emitted.metric_total("PaymentsInitiated") == 2
+    assert emitted.metric_total("PaymentsInitiated", vendor="MTN_CAMEROON") == 1
+    assert emitted.metric_total("PaymentsInitiated", vendor="ORANGE_CAMEROON") == 1
+    (latency,) = [point for point in emitted.metrics if point.name == "ProviderLatency"]
+    assert (latency.unit, latency.values, latency.namespace) == ("Milliseconds", (812.5,), "TaramoneyPayments")
+
+
+def test_a_batch_record_logs_under_its_payment_then_the_invocation_goes_on_without_it(
+    output: pytest.CaptureFixture[str],
+) -> None:
+    # given an invocation's correlation id
+    logger.set_correlation_id("invocation-1")
+    # when one record is handled, then the batch ends
+    with bound_payment("pay-1", correlation_id="webhook-request-9"):
+        logger.info("Record applied")
+    logger.info("Batch done")
+    # then
+    record, batch = Output(output.readouterr().out).log_lines
+    assert (record["correlation_id"], record["payment_id"]) == ("webhook-request-9", "pay-1")
+    assert batch["correlation_id"] == "invocation-1"
+    assert "payment_id" not in batch
+
+
+def test_every_metric_is_a_count_but_the_latency() -> None:
+    units = {metric: metric.unit.value for metric in PaymentMetric}
+    assert units.pop(PaymentMetric.PROVIDER_LATENCY) == "Milliseconds"
+    assert set(units.values()) == {"Count"}
