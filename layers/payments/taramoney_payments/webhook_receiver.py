@@ -92,6 +92,14 @@ class WebhookReceiver:
             raise  # counted as lost, not as a refusal of the caller
         except PaymentError as refusal:
             count(PaymentMetric.WEBHOOKS_REJECTED, reason=refusal.code)
+            logger.info(
+                "Webhook refused",
+                extra={
+                    "code": refusal.code,
+                    "status": int(refusal.status),
+                    "fields": [error.field for error in refusal.errors],
+                },
+            )
             raise
         if receipt.outcome is not None:
             for metric in _OUTCOME_METRICS[receipt.outcome]:
