@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -45,18 +44,3 @@ def load_handler_module(function_dir: str) -> ModuleType:
 def load_event(relative_path: str) -> dict[str, Any]:
     event: dict[str, Any] = json.loads((ROOT / "events" / relative_path).read_text())
     return event
-
-
-def modules_loaded_by(function_dirs: list[str], names: list[str]) -> list[str]:
-    """Which of ``names`` a fresh interpreter has imported once it loaded these functions' handlers."""
-    script = (
-        "import json, sys; sys.path[:0] = ['layers/payments', '.'];"
-        "from tests.lambda_runtime import load_handler_module;"
-        f"[load_handler_module(name) for name in {function_dirs!r}];"
-        f"print(json.dumps([name for name in {names!r} if name in sys.modules]))"
-    )
-    answer = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
-    )
-    loaded: list[str] = json.loads(answer.stdout)
-    return loaded

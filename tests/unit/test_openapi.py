@@ -9,7 +9,6 @@ from openapi_spec_validator import validate
 
 from local_stack.openapi import DOCUMENT, build_document, render
 from local_stack.template import load_template
-from tests.lambda_runtime import modules_loaded_by
 
 # SPEC section 3: the API's refusals, (operation, status, code).
 API_REFUSALS = [
@@ -99,13 +98,3 @@ def test_the_webhook_and_its_answers_are_documented(document: dict[str, Any]) ->
     assert body["schema"] == {"$ref": "#/components/schemas/WebhookPayload"}
     receipt = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert receipt == {"$ref": "#/components/schemas/WebhookReceipt"}
-
-
-def test_the_deployed_api_function_does_not_load_the_openapi_machinery() -> None:
-    heavy = [
-        "aws_lambda_powertools.event_handler.openapi.models",
-        "aws_lambda_powertools.event_handler.openapi.dependant",
-        "aws_lambda_powertools.event_handler.openapi.schema_generator",
-        "local_stack.openapi",
-    ]
-    assert modules_loaded_by(["payments_api"], heavy) == []
