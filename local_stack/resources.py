@@ -329,6 +329,13 @@ def name_local_compute(template: Template, stack: Stack, urls: dict[str, str] | 
         elif kind == "AWS::Scheduler::Schedule":
             stack.refs[logical_id] = name
             stack.attributes[(logical_id, "Arn")] = stack.arn("scheduler", f"schedule/default/{name}")
+    # One version of each function runs locally ($LATEST): its published versions and aliases
+    # (AutoPublishAlias) stand for the function itself.
+    for logical_id, resource in template.resources.items():
+        if resource["Type"] in ("AWS::Lambda::Version", "AWS::Lambda::Alias"):
+            function = resource["Properties"]["FunctionName"]["Ref"]
+            stack.refs[logical_id] = stack.attributes[(function, "Arn")]
+            stack.attributes[(logical_id, "Version")] = "$LATEST"
 
 
 def local_api_id(logical_id: str) -> str:
