@@ -68,6 +68,14 @@ build: $(SAM_VENV)/.installed ## sam build (no container; needs Python 3.13 for 
 deploy: build ## sam deploy (guided the first time: make deploy ARGS=--guided)
 	$(SAM) deploy $(ARGS)
 
+# The deployed stack `make logs` reads; another stage: make logs STACK=taramoney-payments-prod
+STACK ?= taramoney-payments
+REGION ?= eu-west-1
+
+.PHONY: logs
+logs: $(SAM_VENV)/.installed ## Tail the deployed functions' logs (STACK=, REGION=; ARGS='--filter "<payment_id>"')
+	$(SAM) logs --stack-name $(STACK) --region $(REGION) --tail $(ARGS)
+
 .PHONY: clean
 clean: ## Remove build output and local state
 	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

@@ -245,9 +245,7 @@ def _is_schedule(resource: dict[str, Any]) -> bool:
 # Not created in moto, on purpose:
 # - schedules (rules with a ScheduleExpression): their targets are functions, which the
 #   local runtime runs on its own clock;
-# - AWS::EventSchemas::* (moto has no schema registry; tests read events/schemas/);
-# - the merchant's API destination (AWS::Events::Connection, ApiDestination and its
-#   role): only with MerchantWebhookEndpoint set, which the local stack leaves empty.
+# - the resource types of NOT_EMULATED below.
 CREATORS: dict[str, Callable[[Stack, str, dict[str, Any], boto3.Session], None]] = {
     "AWS::DynamoDB::Table": _create_table,
     "AWS::SQS::Queue": _create_queue,
@@ -257,6 +255,42 @@ CREATORS: dict[str, Callable[[Stack, str, dict[str, Any], boto3.Session], None]]
     "AWS::Events::Rule": _create_rule,
     "AWS::Events::Archive": _create_archive,
 }
+
+# What the local runtime stands in for itself (functions.py, event_sources.py, http_front.py).
+SERVED_LOCALLY = frozenset(
+    {
+        "AWS::Lambda::Function",
+        "AWS::Lambda::LayerVersion",
+        "AWS::Lambda::Permission",
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::Lambda::Url",
+        "AWS::IAM::Role",
+        "AWS::ApiGatewayV2::Api",
+        "AWS::ApiGatewayV2::Stage",
+        "AWS::Scheduler::Schedule",
+    }
+)
+# Left out of the local stack, each for its reason:
+NOT_EMULATED = frozenset(
+    {
+        # moto has no schema registry; the tests read events/schemas/.
+        "AWS::EventSchemas::Registry",
+        "AWS::EventSchemas::Schema",
+        # The merchant's API destination and its role: only with MerchantWebhookEndpoint
+        # set, which the local stack leaves empty.
+        "AWS::Events::Connection",
+        "AWS::Events::ApiDestination",
+        # Monitoring: the local functions send no CloudWatch metrics and log to the terminal,
+        # so alarms, the dashboard and log groups would watch nothing (moto could hold them,
+        # at a cost to every start). The alarm topic only exists with AlarmEmail set.
+        "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::Dashboard",
+        "AWS::Logs::LogGroup",
+        "AWS::Logs::QueryDefinition",
+        "AWS::SNS::Topic",
+        "AWS::SNS::Subscription",
+    }
+)
 
 
 def evaluate_conditions(template: Template, stack: Stack) -> dict[str, bool]:
@@ -280,7 +314,14 @@ def create_resources(template: Template, stack: Stack, session: boto3.Session) -
     """Create every resource of a supported type, dependencies first (Ref/GetAtt order).
 
     Resources whose ``Condition`` is false are left out, as CloudFormation leaves them out.
+    A type that is neither created, served locally nor left out on purpose is an error:
+    the local stack would silently differ from the template.
     """
+    unknown = {res["Type"] for res in template.resources.values()} - CREATORS.keys() - SERVED_LOCALLY - NOT_EMULATED
+    if unknown:
+        raise RuntimeError(
+            f"the local stack does not know what to do with {sorted(unknown)} (local_stack/resources.py)"
+        )
     conditions = evaluate_conditions(template, stack)
     pending = {
         name: res

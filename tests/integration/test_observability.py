@@ -147,6 +147,8 @@ def test_a_refused_webhook_is_counted_by_its_reason_and_logged_without_the_last_
     assert output.metric_total("WebhooksRejected") == 1
     assert output.metric_total("WebhooksRejected", reason="UNAUTHENTICATED") == 1
     assert output.metric_total("WebhooksApplied") == 0
+    refusals = [line for line in output.log_lines if line["message"] == "Webhook refused"]
+    assert [(line["code"], line["status"]) for line in refusals] == [("UNAUTHENTICATED", 401)]
     assert output.log_lines
     for line in output.log_lines:
         assert line["correlation_id"] == event["requestContext"]["requestId"]

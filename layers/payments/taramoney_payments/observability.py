@@ -15,6 +15,7 @@ alarms read the service-wide total without summing every dimension value.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -65,6 +66,9 @@ class PhoneMaskingFormatter(LambdaPowertoolsFormatter):
 
 
 logger = Logger(service=SERVICE, logger_formatter=PhoneMaskingFormatter())
+# An invocation with nothing to count is normal (a GET, a duplicate): no plain-text warning
+# line among the JSON ones for it.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 tracer = LazyTracer(SERVICE)  # X-Ray only where traces can be sent (tracing.py)
 
