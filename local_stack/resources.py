@@ -264,6 +264,8 @@ SERVED_LOCALLY = frozenset(
         "AWS::Lambda::Permission",
         "AWS::Lambda::EventSourceMapping",
         "AWS::Lambda::Url",
+        "AWS::Lambda::Version",  # AutoPublishAlias: locally, a version and its alias are the function
+        "AWS::Lambda::Alias",
         "AWS::IAM::Role",
         "AWS::ApiGatewayV2::Api",
         "AWS::ApiGatewayV2::Stage",
