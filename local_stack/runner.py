@@ -416,6 +416,7 @@ class LocalStack:
             lines.append(f"  {front.label:<24} listening on http://{front.host}:{front.port}")
             if isinstance(front, HttpApiWithCheckout):
                 lines.append(f"  {'checkout':<24} http://{front.host}:{front.port}/checkout/")
+                lines.append(f"  {'API docs (Swagger UI)':<24} http://{front.host}:{front.port}/docs")
         lines.append(f"  {'outputs':<24} {self.outputs_file}")
         if self.config.real_mode:
             lines += _real_mode_warning(self.config)
