@@ -1,7 +1,8 @@
 """Parked webhooks (SQS): apply webhooks the payments table could not take when they came.
 
-Each message was authenticated and validated by the webhook before it was parked; it
-goes through the same settlement code now. A record that fails for a passing reason
+Each message was validated by the webhook before it was parked, and authenticated too
+unless it says otherwise (parked while the secret could not be read: its caller is
+checked here first); it goes through the same settlement code now. A record that fails for a passing reason
 (the table still down) is reported back to SQS and retried, then dead-lettered; one
 that can never apply (no such payment, another phone number) is logged and dropped.
 """
@@ -16,12 +17,14 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from taramoney_payments.clock import utc_now
+from taramoney_payments.credentials import load_credentials
 from taramoney_payments.errors import PaymentError
 from taramoney_payments.observability import PaymentMetric, bound_payment, count, logger, metrics, tracer
 from taramoney_payments.parking import ParkedWebhook
 from taramoney_payments.services import payment_repository
 from taramoney_payments.settlement import Delivery, settle
 from taramoney_payments.webhook_payload import read_webhook_payload
+from taramoney_payments.webhook_receiver import check_parked_caller
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -32,6 +35,10 @@ def apply_parked(record: SQSRecord) -> None:
     with bound_payment(parked.payment_id, correlation_id=parked.correlation_id):
         try:
             payload = read_webhook_payload(parked.payload.encode())
+            if not parked.caller_verified:
+                # Parked while the webhook had no secret: check the caller now (an unreadable
+                # secret raises, and the record is retried).
+                check_parked_caller(parked, payload, load_credentials())
             delivery = Delivery.from_webhook(
                 payload, raw_payload=parked.payload, received_at=parked.received_at, source="parked-webhook"
             )

@@ -7,49 +7,17 @@ front of moto, so botocore's own retries see it as they would see a real one.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-import botocore.handlers
-import botocore.session
 import pytest
-from botocore.exceptions import EndpointConnectionError
 
 from taramoney_payments.credentials import CredentialsUnavailable, load_credentials
 from tests.conftest import TEST_API_KEY, TEST_BUSINESS_ID, TEST_SIGNING_KEY, reset_service_caches
-
-
-class SecretsManager:
-    """Watches the requests to Secrets Manager and the clients made for it; ``down`` refuses them."""
-
-    def __init__(self) -> None:
-        self.down = False
-        self.requests = 0
-        self.client_configs: list[Any] = []
-
-    def before_send(self, request: Any, **_: Any) -> None:
-        if "secretsmanager" not in request.url:
-            return
-        self.requests += 1
-        if self.down:
-            raise EndpointConnectionError(endpoint_url=request.url)
+from tests.integration.secrets_outage import SecretsManager, watch_secrets_manager
 
 
 @pytest.fixture
 def secrets_manager(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[SecretsManager]:
-    watch = SecretsManager()
-    # First in line, before moto answers: every client made from now on sees the outage.
-    monkeypatch.setattr(
-        botocore.handlers, "BUILTIN_HANDLERS", [("before-send", watch.before_send), *botocore.handlers.BUILTIN_HANDLERS]
-    )
-    create_client = botocore.session.Session.create_client
-
-    def recording_create_client(self: botocore.session.Session, service_name: str, *args: Any, **kwargs: Any) -> Any:
-        client = create_client(self, service_name, *args, **kwargs)
-        if service_name == "secretsmanager":
-            watch.client_configs.append(client.meta.config)
-        return client
-
-    monkeypatch.setattr(botocore.session.Session, "create_client", recording_create_client)
+    watch = watch_secrets_manager(monkeypatch)
     monkeypatch.setenv("SECRET_MAX_AGE_SECONDS", "0")  # every read asks Secrets Manager again
     reset_service_caches()
     yield watch

@@ -7,20 +7,20 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from taramoney_payments.aws import aws_client, fail_fast_aws_client
 from taramoney_payments.models import PaymentStatus
 from taramoney_payments.settlement import DEFAULT_FAILURE_REASON
 from taramoney_payments.webhook_payload import MAX_WEBHOOK_BYTES
-from tests.conftest import REGION, TEST_API_KEY, TEST_BUSINESS_ID, TEST_SIGNING_KEY, reset_service_caches
+from tests.conftest import reset_service_caches
 from tests.integration.webhook_support import (
     PAYMENT_ID,
     PHONE,
     add_pending_payment,
     deliver,
     force_status,
+    set_shared_secret,
     stored_item,
     webhook_event,
 )
@@ -221,17 +221,7 @@ def test_the_forged_token_sample_is_refused(webhook: Any) -> None:
 def shared_secret(function_env: dict[str, str]) -> str:
     """The merchant configured a shared webhook secret in Taramoney's dashboard."""
     secret = "dashboard-shared-secret-42"
-    boto3.client("secretsmanager", region_name=REGION).put_secret_value(
-        SecretId=function_env["TARAMONEY_SECRET_ID"],
-        SecretString=json.dumps(
-            {
-                "apiKey": TEST_API_KEY,
-                "businessId": TEST_BUSINESS_ID,
-                "webhookSigningKey": TEST_SIGNING_KEY,
-                "webhookSharedSecret": secret,
-            }
-        ),
-    )
+    set_shared_secret(function_env["TARAMONEY_SECRET_ID"], secret)
     reset_service_caches()
     return secret
 

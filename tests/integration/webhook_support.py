@@ -8,12 +8,14 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import boto3
+
 from taramoney_payments.clock import utc_now
 from taramoney_payments.models import Payment, PaymentStatus
 from taramoney_payments.repository import from_attributes, payment_key
 from taramoney_payments.services import payment_repository
 from taramoney_payments.webhook_tokens import webhook_token
-from tests.conftest import TEST_SIGNING_KEY
+from tests.conftest import REGION, TEST_API_KEY, TEST_BUSINESS_ID, TEST_SIGNING_KEY
 from tests.lambda_runtime import LambdaContext, load_event
 
 # The payment the samples in events/webhook/ are addressed to, and the number it was paid from.
@@ -97,4 +99,19 @@ def force_status(status: PaymentStatus, payment_id: str = PAYMENT_ID, failure_re
         UpdateExpression=update,
         ExpressionAttributeNames={"#status": "status"},
         ExpressionAttributeValues=values,
+    )
+
+
+def set_shared_secret(secret_id: str, shared_secret: str) -> None:
+    """The merchant configures a shared webhook secret in Taramoney's dashboard, and in our secret."""
+    boto3.client("secretsmanager", region_name=REGION).put_secret_value(
+        SecretId=secret_id,
+        SecretString=json.dumps(
+            {
+                "apiKey": TEST_API_KEY,
+                "businessId": TEST_BUSINESS_ID,
+                "webhookSigningKey": TEST_SIGNING_KEY,
+                "webhookSharedSecret": shared_secret,
+            }
+        ),
     )

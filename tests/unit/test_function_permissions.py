@@ -46,6 +46,8 @@ NEEDS: dict[str, set[Need]] = {
     "ParkedWebhooksFunction": {
         # settlement, as the webhook
         ("dynamodb:UpdateItem", "PAYMENTS_TABLE_NAME", ""),
+        # credentials: webhook_receiver.check_parked_caller, for webhooks parked unverified
+        ("secretsmanager:GetSecretValue", "TARAMONEY_SECRET_ID", ""),
     },
     "EventPublisherFunction": {
         # publisher

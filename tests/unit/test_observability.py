@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from taramoney_payments.masking import mask_phone_numbers
 from taramoney_payments.observability import PaymentMetric, bound_payment, count, logger, metrics
 from tests.captured_output import Output, follow_stdout
+from tests.lambda_runtime import ROOT
 
 
 @pytest.fixture
@@ -101,3 +105,15 @@ def test_every_metric_is_a_count_but_the_latency() -> None:
     units = {metric: metric.unit.value for metric in PaymentMetric}
     assert units.pop(PaymentMetric.PROVIDER_LATENCY) == "Milliseconds"
     assert set(units.values()) == {"Count"}
+
+
+def test_an_invocation_with_nothing_to_count_writes_no_plain_text_warning() -> None:
+    # given a fresh container (pytest resets warning filters, so a process of its own)
+    script = "from taramoney_payments.observability import metrics; metrics.flush_metrics()"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "layers" / "payments")}
+    # when it flushes no metric
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own script
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    # then nothing but JSON lines could reach the log group
+    assert (done.stdout, done.stderr) == ("", "")

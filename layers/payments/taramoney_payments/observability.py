@@ -15,16 +15,18 @@ alarms read the service-wide total without summing every dimension value.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import LogRecord
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from .masking import mask_phone_numbers
+from .tracing import LazyTracer
 
 SERVICE = "taramoney-payments"
 METRICS_NAMESPACE = "TaramoneyPayments"
@@ -64,8 +66,11 @@ class PhoneMaskingFormatter(LambdaPowertoolsFormatter):
 
 
 logger = Logger(service=SERVICE, logger_formatter=PhoneMaskingFormatter())
+# An invocation with nothing to count is normal (a GET, a duplicate): no plain-text warning
+# line among the JSON ones for it.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = LazyTracer(SERVICE)  # X-Ray only where traces can be sent (tracing.py)
 
 
 def count(metric: PaymentMetric, value: float = 1, **dimension: str) -> None:

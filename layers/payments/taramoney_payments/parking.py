@@ -4,10 +4,18 @@ Taramoney never retries, so a webhook that passed authentication and validation 
 sent here when DynamoDB fails, and the parked-webhooks function applies it later with
 the same settlement code. The message holds our payment id, the raw payload and when
 it arrived; never the address token.
+
+When the webhook could not read its secret (Secrets Manager failing on a cold start),
+it cannot tell a genuine caller from a forger, and Taramoney will not call again: the
+payload is parked unverified, with SHA-256 digests of the proofs the caller gave (the
+address token, the shared-secret header), and the parked-webhooks function checks them
+before applying anything.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,18 +27,39 @@ from pydantic.alias_generators import to_camel
 from .clock import isoformat
 
 
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 class ParkedWebhook(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
-    payment_id: str
+    payment_id: str  # ours; only claimed by the caller while ``caller_verified`` is False
     payload: str  # the body exactly as Taramoney sent it
     received_at: AwareDatetime
     correlation_id: str | None = None  # the webhook request's, so its later logs can be found with it
+    # Set only when the caller could not be checked on arrival (see the module's docstring).
+    address_token_sha256: str | None = None
+    shared_secret_sha256: str | None = None
+
+    @property
+    def caller_verified(self) -> bool:
+        return self.address_token_sha256 is None
+
+    def proves(self, *, address_token: str, shared_secret: str | None) -> bool:
+        """Whether the caller of an unverified webhook gave this token (and this shared secret, if one is set)."""
+        given_token, given_secret = self.address_token_sha256 or "", self.shared_secret_sha256 or ""
+        token_ok = hmac.compare_digest(given_token, sha256_hex(address_token))
+        secret_ok = shared_secret is None or hmac.compare_digest(given_secret, sha256_hex(shared_secret))
+        return token_ok and secret_ok
 
     def to_message(self) -> str:
         message = {"paymentId": self.payment_id, "payload": self.payload, "receivedAt": isoformat(self.received_at)}
         if self.correlation_id:
             message["correlationId"] = self.correlation_id
+        if self.address_token_sha256 is not None and self.shared_secret_sha256 is not None:
+            message["addressTokenSha256"] = self.address_token_sha256
+            message["sharedSecretSha256"] = self.shared_secret_sha256
         return json.dumps(message)
 
     @classmethod
@@ -45,12 +74,30 @@ class WebhookParking:
     client: Any
     queue_url: str
 
-    def park(self, payment_id: str, payload: str, *, received_at: datetime, correlation_id: str | None = None) -> str:
-        """Send one webhook to the queue; returns the message id. Raises on failure."""
+    def park(
+        self,
+        payment_id: str,
+        payload: str,
+        *,
+        received_at: datetime,
+        correlation_id: str | None = None,
+        unverified_proofs: tuple[str, str] | None = None,
+    ) -> str:
+        """Send one webhook to the queue; returns the message id. Raises on failure.
+
+        ``unverified_proofs``: the address token and the shared-secret header ("" when
+        absent) of a caller nobody could check yet; only their digests are sent.
+        """
         if not self.queue_url:
             raise RuntimeError("PARKED_WEBHOOKS_QUEUE_URL is not configured")
+        token, secret = (sha256_hex(proof) for proof in unverified_proofs) if unverified_proofs else (None, None)
         message = ParkedWebhook(
-            payment_id=payment_id, payload=payload, received_at=received_at, correlation_id=correlation_id
+            payment_id=payment_id,
+            payload=payload,
+            received_at=received_at,
+            correlation_id=correlation_id,
+            address_token_sha256=token,
+            shared_secret_sha256=secret,
         )
         answer = self.client.send_message(QueueUrl=self.queue_url, MessageBody=message.to_message())
         return str(answer["MessageId"])

@@ -5,8 +5,9 @@ is authenticated: method (405), size (413), the address token (401), the shared 
 when one is configured (401), the body (400), the business id (403). Then one
 conditional write settles the payment (404 and 409 come from its condition). If the
 table fails, the accepted payload is parked on a queue and still answered 200: Taramoney
-never retries, so a payload we accepted must not be lost. Only if parking fails too
-is the answer an error (500).
+never retries, so a payload we accepted must not be lost. If the secret cannot be read,
+a well-formed payload is parked unverified and its caller checked before it is applied
+(``check_parked_caller``). Only if parking fails too is the answer an error (500).
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ from .errors import (
 )
 from .models import PaymentStatus
 from .observability import PaymentMetric, bind_payment, count, logger
-from .parking import WebhookParking
+from .parking import ParkedWebhook, WebhookParking
 from .repository import PaymentRepository
 from .settlement import Delivery, SettlementOutcome, settle
-from .webhook_payload import MAX_WEBHOOK_BYTES, read_webhook_payload
-from .webhook_tokens import parse_webhook_path, token_is_valid
+from .webhook_payload import MAX_WEBHOOK_BYTES, WebhookPayload, read_webhook_payload
+from .webhook_tokens import parse_webhook_path, token_is_valid, webhook_token
 
 SHARED_SECRET_HEADER = "tara-webhook-secret"  # noqa: S105 - a header name, not a secret
 _MAX_PAYMENT_ID_CHARS = 128
@@ -112,7 +113,13 @@ class WebhookReceiver:
             raise MethodNotAllowed("The webhook accepts POST only")
         if len(request.body) > MAX_WEBHOOK_BYTES:
             raise PayloadTooLarge(f"The body must not exceed {MAX_WEBHOOK_BYTES} bytes")
-        credentials = self._credentials()
+        try:
+            credentials = self._credentials()
+        except Exception:
+            # Nothing to check the caller with, and Taramoney will not call again: keep the
+            # payload with the caller's proofs, for the parked-webhooks function to check.
+            logger.exception("The webhook's secret could not be read; parking the webhook unverified")
+            return self._park_unverified(request, received_at)
         payment_id = self._authenticate(request, credentials)
         bind_payment(payment_id)
         payload = read_webhook_payload(request.body)
@@ -127,11 +134,11 @@ class WebhookReceiver:
             raise  # a refusal (404, 409): the payload is answered, not kept
         except (ClientError, BotoCoreError):
             logger.exception("The payments table failed; parking the webhook")
-            return self._park(payment_id, raw_payload, delivery)
+            return self._park(payment_id, raw_payload, delivery.received_at, delivery.status)
         except Exception:
             # Whatever broke, this payload is authentic and valid: keep it for a later try.
             logger.exception("Settlement failed unexpectedly; parking the webhook")
-            return self._park(payment_id, raw_payload, delivery)
+            return self._park(payment_id, raw_payload, delivery.received_at, delivery.status)
         return WebhookReceipt(payment_id, result.status, result.outcome)
 
     def _authenticate(self, request: WebhookRequest, credentials: MerchantCredentials) -> str:
@@ -156,10 +163,34 @@ class WebhookReceiver:
                 raise WebhookNotAuthenticated("The webhook address is not valid")
         return payment_id
 
-    def _park(self, payment_id: str, raw_payload: str, delivery: Delivery) -> WebhookReceipt:
+    def _park_unverified(self, request: WebhookRequest, received_at: datetime) -> WebhookReceipt:
+        """Park a webhook whose caller cannot be checked now; what can be refused without the secret is."""
+        parsed = parse_webhook_path(request.path)
+        if parsed is None or len(unquote(parsed[0])) > _MAX_PAYMENT_ID_CHARS:
+            raise WebhookNotAuthenticated("The webhook address is not valid")
+        payment_id, token = unquote(parsed[0]), parsed[1]
+        bind_payment(payment_id)
+        payload = read_webhook_payload(request.body)
+        proofs = (token, request.headers.get(SHARED_SECRET_HEADER, ""))
+        raw_payload = request.body.decode("utf-8", errors="replace")
+        return self._park(payment_id, raw_payload, received_at, payload.status, unverified_proofs=proofs)
+
+    def _park(
+        self,
+        payment_id: str,
+        raw_payload: str,
+        received_at: datetime,
+        status: PaymentStatus,
+        *,
+        unverified_proofs: tuple[str, str] | None = None,
+    ) -> WebhookReceipt:
         try:
             message_id = self._parking.park(
-                payment_id, raw_payload, received_at=delivery.received_at, correlation_id=logger.get_correlation_id()
+                payment_id,
+                raw_payload,
+                received_at=received_at,
+                correlation_id=logger.get_correlation_id(),
+                unverified_proofs=unverified_proofs,
             )
         except Exception as error:
             logger.exception("Parking failed too: the webhook is lost unless Taramoney resends it")
@@ -169,4 +200,15 @@ class WebhookReceiver:
             ) from error
         logger.warning("Webhook parked for later settlement", extra={"message_id": message_id})
         count(PaymentMetric.WEBHOOKS_PARKED)
-        return WebhookReceipt(payment_id, delivery.status, None)
+        return WebhookReceipt(payment_id, status, None)
+
+
+def check_parked_caller(parked: ParkedWebhook, payload: WebhookPayload, credentials: MerchantCredentials) -> None:
+    """The checks ``receive`` could not make when it parked a webhook unverified; raises as it would have."""
+    expected_token = webhook_token(parked.payment_id, credentials.webhook_signing_key)
+    if not parked.proves(address_token=expected_token, shared_secret=credentials.webhook_shared_secret):
+        logger.warning("Parked webhook refused: wrong token or shared secret")
+        raise WebhookNotAuthenticated("The webhook address is not valid")
+    if not hmac.compare_digest(payload.business_id.encode(), credentials.business_id.encode()):
+        logger.warning("Parked webhook for another business refused")
+        raise ForeignBusiness("The businessId is not this merchant's", payment_id=parked.payment_id)
