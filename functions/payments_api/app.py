@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from taramoney_payments.aws import fail_fast_aws_client
 from taramoney_payments.errors import PaymentError, PaymentNotFound
 from taramoney_payments.http_security import with_security_headers
 from taramoney_payments.idempotency import answer_once
@@ -26,6 +27,7 @@ from taramoney_payments.problems import PROBLEM_CONTENT_TYPE, problem_body, prob
 from taramoney_payments.requests_parsing import check_json_content_type, read_idempotency_key, read_payment_request
 from taramoney_payments.services import payment_initiator, payment_repository
 from taramoney_payments.settings import get_settings
+from taramoney_payments.snapstart import prepare_snapshot
 
 app = APIGatewayHttpResolver()
 
@@ -116,3 +118,7 @@ def _raw_body() -> bytes:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency_config.register_lambda_context(context)
     return with_security_headers(app.resolve(event, context))
+
+
+# With SnapStart, restored environments start with the clients and services built (no secret read).
+prepare_snapshot(payment_initiator, lambda: fail_fast_aws_client("secretsmanager"))
