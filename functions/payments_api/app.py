@@ -18,12 +18,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from taramoney_payments.aws import fail_fast_aws_client
 from taramoney_payments.errors import PaymentError, PaymentNotFound
+from taramoney_payments.http_security import with_security_headers
 from taramoney_payments.idempotency import answer_once
 from taramoney_payments.idempotency import config as idempotency_config
 from taramoney_payments.models import Payment, PaymentRequest
 from taramoney_payments.observability import bind_payment, logger, metrics, tracer
 from taramoney_payments.problems import PROBLEM_CONTENT_TYPE, problem_body, problem_json
-from taramoney_payments.requests_parsing import read_idempotency_key, read_payment_request
+from taramoney_payments.requests_parsing import check_json_content_type, read_idempotency_key, read_payment_request
 from taramoney_payments.services import payment_initiator, payment_repository
 from taramoney_payments.settings import get_settings
 from taramoney_payments.snapstart import prepare_snapshot
@@ -48,6 +49,7 @@ app = APIGatewayHttpResolver()
 )
 def create_payment() -> Response[str]:
     settings = get_settings()
+    check_json_content_type(app.current_event.headers.get("content-type"))
     request = read_payment_request(_raw_body(), min_amount=settings.min_amount, max_amount=settings.max_amount)
     key = read_idempotency_key(app.current_event.headers.get("idempotency-key"))
 
@@ -115,7 +117,7 @@ def _raw_body() -> bytes:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency_config.register_lambda_context(context)
-    return app.resolve(event, context)
+    return with_security_headers(app.resolve(event, context))
 
 
 # With SnapStart, restored environments start with the clients and services built (no secret read).
