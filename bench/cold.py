@@ -1,9 +1,9 @@
 """Cold starts: import plus first representative invocation, in fresh interpreters, against the floor.
 
-Each round runs the floor (``import boto3``, a DynamoDB client, one ``update_item``)
-and then every function once, so that the floor and the functions share the machine's
-state of the moment; the median over the rounds is reported, and its ratio to the
-floor's median. The AWS calls of each operation are counted in separate runs.
+Each round runs every function once, each right after a run of the floor (``import
+boto3``, a DynamoDB client, one ``update_item``), so that a function and its reference
+share the machine's state of the moment; the ratio is the median of the paired ratios.
+The AWS calls of each operation are counted in separate runs.
 """
 
 from __future__ import annotations
@@ -115,35 +115,37 @@ class Scenarios:
 def measure_cold_starts(
     stack: BenchStack, rounds: int, progress: Callable[[str], None], *, traced: tuple[str, ...] = ()
 ) -> dict[str, Any]:
+    """Each function run right after a floor run: the ratio of each pair, then the median of those ratios.
+
+    Pairing keeps a function and its reference under the same load of a shared machine;
+    the medians of the times are reported too.
+    """
     scenarios = Scenarios(stack)
     floor_env = child_environment(stack.specs["WebhookFunction"])
     variants = [(logical_id, False) for logical_id in FUNCTIONS] + [(logical_id, True) for logical_id in traced]
-    totals: dict[str, list[float]] = {"floor": []}
-    parts: dict[str, list[tuple[float, float]]] = {}
+    floors: list[float] = []
+    runs: dict[str, list[dict[str, float]]] = {}
     for round_number in range(1, rounds + 1):
         progress(f"cold starts: round {round_number}/{rounds}")
-        totals["floor"].append(run_child("floor", floor_env)["total_s"])
         for logical_id, is_traced in variants:
             name = logical_id + (" (tracing on)" if is_traced else "")
             scenario = scenarios.first_invocation(logical_id)
-            result = run_child(
-                "function", child_environment(stack.specs[logical_id], traced=is_traced), scenario.events
-            )
+            floor = run_child("floor", floor_env)["total_s"]
+            env = child_environment(stack.specs[logical_id], traced=is_traced)
+            result = run_child("function", env, scenario.events)
             if not scenario.check(result["answers"]):
                 raise RuntimeError(f"{name}: the first invocation did not succeed: {result['answers']}")
-            totals.setdefault(name, []).append(result["total_s"])
-            parts.setdefault(name, []).append((result["import_s"], result["invoke_s"]))
-    floor = statistics.median(totals["floor"])
-    report: dict[str, Any] = {"floor_s": floor, "floor_runs_s": totals["floor"], "functions": {}}
-    for name, runs in totals.items():
-        if name == "floor":
-            continue
+            floors.append(floor)
+            runs.setdefault(name, []).append({**result, "floor_s": floor})
+    report: dict[str, Any] = {"floor_s": statistics.median(floors), "floor_runs_s": floors, "functions": {}}
+    for name, measured in runs.items():
         report["functions"][name] = {
-            "median_s": statistics.median(runs),
-            "import_median_s": statistics.median(part[0] for part in parts[name]),
-            "first_invocation_median_s": statistics.median(part[1] for part in parts[name]),
-            "ratio_to_floor": statistics.median(runs) / floor,
-            "runs_s": runs,
+            "median_s": statistics.median(run["total_s"] for run in measured),
+            "import_median_s": statistics.median(run["import_s"] for run in measured),
+            "first_invocation_median_s": statistics.median(run["invoke_s"] for run in measured),
+            "ratio_to_floor": statistics.median(run["total_s"] / run["floor_s"] for run in measured),
+            "runs_s": [run["total_s"] for run in measured],
+            "paired_floors_s": [run["floor_s"] for run in measured],
         }
     return report
 

@@ -13,8 +13,8 @@ def table(report: dict[str, Any]) -> str:
     lines = [f"Bench {report['date']} on {report['machine']}", ""]
     cold = report["cold_start"]
     lines += [
-        f"Cold start: import + first invocation, median of {cold['rounds']} fresh interpreters "
-        f"(floor: import boto3 + DynamoDB client + one update_item = {cold['floor_s'] * 1000:.0f} ms)",
+        f"Cold start: import + first invocation, median of {cold['rounds']} fresh interpreters, each paired with a "
+        f"run of the floor (import boto3 + DynamoDB client + one update_item; median {cold['floor_s'] * 1000:.0f} ms)",
         f"  {'function':<34} {'total':>8} {'import':>8} {'1st call':>9} {'x floor':>8}",
     ]
     for name, figures in cold["functions"].items():

@@ -286,6 +286,7 @@ NOT_EMULATED = frozenset(
         "AWS::CloudWatch::Alarm",
         "AWS::CloudWatch::Dashboard",
         "AWS::Logs::LogGroup",
+        "AWS::Logs::QueryDefinition",
         "AWS::SNS::Topic",
         "AWS::SNS::Subscription",
     }

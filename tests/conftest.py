@@ -67,6 +67,7 @@ def reset_service_caches() -> None:
 
     for cached in (
         settings.get_settings,
+        aws._session,
         aws.aws_client,
         aws.fail_fast_aws_client,
         services.payment_repository,

@@ -126,6 +126,14 @@ def test_every_function_logs_to_its_own_log_group_with_the_retention_parameter()
     assert retention["Default"] in retention["AllowedValues"]
 
 
+def test_the_saved_log_queries_read_every_functions_log_group() -> None:
+    queries = resources("AWS::Logs::QueryDefinition")
+    assert len(queries) >= 2
+    for query in queries.values():
+        read = {group["Ref"] for group in query["Properties"]["LogGroupNames"]}
+        assert read == set(resources("AWS::Logs::LogGroup"))
+
+
 def test_the_dashboard_is_json_naming_resources_of_the_template() -> None:
     body = dashboard_body()
     names = set(template()["Resources"])

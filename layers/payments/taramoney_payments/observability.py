@@ -20,12 +20,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import LogRecord
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from .masking import mask_phone_numbers
+from .tracing import LazyTracer
 
 SERVICE = "taramoney-payments"
 METRICS_NAMESPACE = "TaramoneyPayments"
@@ -69,7 +70,7 @@ logger = Logger(service=SERVICE, logger_formatter=PhoneMaskingFormatter())
 # line among the JSON ones for it.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = LazyTracer(SERVICE)  # X-Ray only where traces can be sent (tracing.py)
 
 
 def count(metric: PaymentMetric, value: float = 1, **dimension: str) -> None:

@@ -2,7 +2,9 @@
 
 The operator table comes from ``phonenumbers`` (kept current by its maintainers), not
 from a hand-written prefix list. Only ``phonenumbers.carrier`` is imported: the
-geocoder and timezone data are never needed here.
+geocoder and timezone data are never needed here. Both are imported on first use
+(``phonenumbers`` on the first parse, its carrier data only when an operator is asked
+for): the functions that only mask numbers or read payments never load them.
 """
 
 from __future__ import annotations
@@ -10,9 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-
-import phonenumbers
-from phonenumbers import PhoneNumberType, carrier
+from typing import Any
 
 from .masking import mask_phone
 
@@ -28,7 +28,6 @@ __all__ = [
 
 # What a customer may type: digits with an optional leading + and spaces, dots or dashes.
 _ACCEPTED_CHARACTERS = re.compile(r"^\+?[0-9][0-9 .\-]*$")
-_MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
 class Vendor(StrEnum):
@@ -71,7 +70,7 @@ class MobileNumber:
 
 def normalise_phone(raw: str) -> str:
     """The 9-digit national form of any accepted spelling of a Cameroon number, or raise."""
-    return parse_mobile_number(raw, require_supported_operator=False).national
+    return str(_parse_cameroon_mobile(raw).national_number)
 
 
 def parse_mobile_number(raw: str, *, require_supported_operator: bool = True) -> MobileNumber:
@@ -80,20 +79,31 @@ def parse_mobile_number(raw: str, *, require_supported_operator: bool = True) ->
     Spaces, dots and dashes are allowed anywhere. Raises ``InvalidPhoneNumber`` or
     ``UnsupportedOperator``.
     """
-    text = raw.strip()
-    if not _ACCEPTED_CHARACTERS.match(text):
-        raise InvalidPhoneNumber("use digits only, optionally with +, spaces, dots or dashes")
-    try:
-        number = phonenumbers.parse(text, "CM")
-    except phonenumbers.NumberParseException as error:
-        raise InvalidPhoneNumber("not a phone number") from error
-    if number.country_code != 237 or not phonenumbers.is_valid_number_for_region(number, "CM"):
-        raise InvalidPhoneNumber("not a valid Cameroon phone number")
-    if phonenumbers.number_type(number) not in _MOBILE_TYPES:
-        raise InvalidPhoneNumber("not a mobile number")
+    number = _parse_cameroon_mobile(raw)
+    from phonenumbers import carrier
+
     operator = carrier.name_for_valid_number(number, "en")
     vendor = _VENDOR_BY_CARRIER.get(operator.strip().lower())
     national = str(number.national_number)
     if vendor is None and require_supported_operator:
         raise UnsupportedOperator(operator)
     return MobileNumber(national=national, likely_vendor=vendor)
+
+
+def _parse_cameroon_mobile(raw: str) -> Any:
+    """The ``phonenumbers.PhoneNumber`` of a valid Cameroon mobile number, or raise ``InvalidPhoneNumber``."""
+    text = raw.strip()
+    if not _ACCEPTED_CHARACTERS.match(text):
+        raise InvalidPhoneNumber("use digits only, optionally with +, spaces, dots or dashes")
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, "CM")
+    except phonenumbers.NumberParseException as error:
+        raise InvalidPhoneNumber("not a phone number") from error
+    if number.country_code != 237 or not phonenumbers.is_valid_number_for_region(number, "CM"):
+        raise InvalidPhoneNumber("not a valid Cameroon phone number")
+    mobile_types = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+    if phonenumbers.number_type(number) not in mobile_types:
+        raise InvalidPhoneNumber("not a mobile number")
+    return number

@@ -1,0 +1,73 @@
+"""X-Ray tracing through Powertools' Tracer, loaded only where traces can be sent.
+
+Creating a Powertools ``Tracer`` imports the X-Ray SDK and patches boto3 and requests
+(150-400 ms of a cold start) even when tracing is off. ``LazyTracer`` decides once, the
+way Powertools does, whether this environment traces: in Lambda (``LAMBDA_TASK_ROOT``),
+not under SAM local or Chalice, and without ``POWERTOOLS_TRACE_DISABLED``. When it does
+not (the local stack, the tests), nothing of X-Ray is imported and the decorators
+return the function unchanged; when it does, the real ``Tracer`` is created on the
+first decoration and used for everything.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+
+from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def tracing_enabled() -> bool:
+    """Whether Powertools' Tracer would trace here (its own rule, without creating one)."""
+    if resolve_truthy_env_var_choice(env=os.getenv("POWERTOOLS_TRACE_DISABLED", "false")):
+        return False
+    in_lambda = bool(os.getenv("LAMBDA_TASK_ROOT"))
+    emulated = bool(os.getenv("AWS_SAM_LOCAL") or os.getenv("AWS_CHALICE_CLI_MODE"))
+    return in_lambda and not emulated
+
+
+class LazyTracer:
+    """The parts of Powertools' ``Tracer`` the service uses, creating it only when tracing is on."""
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+
+    @property
+    def enabled(self) -> bool:
+        return tracing_enabled()
+
+    def powertools(self) -> Tracer:
+        return _powertools_tracer(self._service)
+
+    def capture_lambda_handler(self, handler: F) -> F:
+        if not self.enabled:
+            return handler
+        return cast(F, self.powertools().capture_lambda_handler(handler))
+
+    @overload
+    def capture_method(self, method: F) -> F: ...
+
+    @overload
+    def capture_method(self, method: None = None, **options: Any) -> Callable[[F], F]: ...
+
+    def capture_method(self, method: F | None = None, **options: Any) -> F | Callable[[F], F]:
+        """``@tracer.capture_method`` or ``@tracer.capture_method(capture_response=False)``, as Powertools'."""
+        if method is None:
+            return lambda decorated: self.capture_method(decorated, **options)
+        if not self.enabled:
+            return method
+        return self.powertools().capture_method(method, **options)
+
+
+@cache
+def _powertools_tracer(service: str) -> Tracer:
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=service)
