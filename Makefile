@@ -56,6 +56,10 @@ validate: $(SAM_VENV)/.installed ## sam validate --lint
 test: lint validate ## Lint, validate the template and run every test
 	$(PY) -m pytest
 
+.PHONY: openapi
+openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the code (a test fails while it is stale)
+	$(PY) -m local_stack.openapi
+
 .PHONY: bench
 bench: $(VENV)/.installed build ## Cold starts, warm cost, AWS calls and package sizes (table + .local/bench.json; a few minutes)
 	$(PY) -m bench

@@ -82,6 +82,7 @@ def main() -> None:
     done = time.perf_counter()
     _write(
         {
+            "peak_rss_mb": _peak_rss_mb(),
             "import_s": imported - START,
             "invoke_s": done - imported,
             "total_s": done - START,
@@ -89,6 +90,15 @@ def main() -> None:
             "calls": phases,
         }
     )
+
+
+def _peak_rss_mb() -> float:
+    """This process's high-water mark of resident memory (VmHWM; ru_maxrss would count the parent's)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def _write(result: dict[str, object]) -> None:

@@ -144,6 +144,7 @@ def measure_cold_starts(
             "import_median_s": statistics.median(run["import_s"] for run in measured),
             "first_invocation_median_s": statistics.median(run["invoke_s"] for run in measured),
             "ratio_to_floor": statistics.median(run["total_s"] / run["floor_s"] for run in measured),
+            "peak_rss_mb": max(run["peak_rss_mb"] for run in measured),
             "runs_s": [run["total_s"] for run in measured],
             "paired_floors_s": [run["floor_s"] for run in measured],
         }

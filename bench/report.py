@@ -15,12 +15,13 @@ def table(report: dict[str, Any]) -> str:
     lines += [
         f"Cold start: import + first invocation, median of {cold['rounds']} fresh interpreters, each paired with a "
         f"run of the floor (import boto3 + DynamoDB client + one update_item; median {cold['floor_s'] * 1000:.0f} ms)",
-        f"  {'function':<34} {'total':>8} {'import':>8} {'1st call':>9} {'x floor':>8}",
+        f"  {'function':<34} {'total':>8} {'import':>8} {'1st call':>9} {'x floor':>8} {'peak RSS':>9}",
     ]
     for name, figures in cold["functions"].items():
         lines.append(
             f"  {name:<34} {figures['median_s'] * 1000:>6.0f}ms {figures['import_median_s'] * 1000:>6.0f}ms "
-            f"{figures['first_invocation_median_s'] * 1000:>7.0f}ms {figures['ratio_to_floor']:>7.2f}x"
+            f"{figures['first_invocation_median_s'] * 1000:>7.0f}ms {figures['ratio_to_floor']:>7.2f}x "
+            f"{figures['peak_rss_mb']:>6.0f} MB"
         )
     lines += ["", "Import time, top packages by self time (python -X importtime)"]
     for name, offenders in report["import_offenders"].items():

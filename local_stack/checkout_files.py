@@ -10,6 +10,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from pathlib import Path
 
+from .api_docs import api_docs_file
 from .http_front import Answer, HttpApiFront, RawRequest
 from .template import ROOT
 
@@ -42,7 +43,7 @@ def checkout_file(request: RawRequest, directory: Path = CHECKOUT_DIR) -> Answer
 
 
 class HttpApiWithCheckout(HttpApiFront):
-    """The HTTP API front, plus the checkout's files under ``/checkout/``."""
+    """The HTTP API front, plus the checkout's files under ``/checkout/`` and the API's docs (``/docs``)."""
 
     def handle(self, request: RawRequest) -> Answer:
-        return checkout_file(request) or super().handle(request)
+        return checkout_file(request) or api_docs_file(request) or super().handle(request)

@@ -264,6 +264,8 @@ SERVED_LOCALLY = frozenset(
         "AWS::Lambda::Permission",
         "AWS::Lambda::EventSourceMapping",
         "AWS::Lambda::Url",
+        "AWS::Lambda::Version",  # AutoPublishAlias: locally, a version and its alias are the function
+        "AWS::Lambda::Alias",
         "AWS::IAM::Role",
         "AWS::ApiGatewayV2::Api",
         "AWS::ApiGatewayV2::Stage",
@@ -370,6 +372,13 @@ def name_local_compute(template: Template, stack: Stack, urls: dict[str, str] | 
         elif kind == "AWS::Scheduler::Schedule":
             stack.refs[logical_id] = name
             stack.attributes[(logical_id, "Arn")] = stack.arn("scheduler", f"schedule/default/{name}")
+    # One version of each function runs locally ($LATEST): its published versions and aliases
+    # (AutoPublishAlias) stand for the function itself.
+    for logical_id, resource in template.resources.items():
+        if resource["Type"] in ("AWS::Lambda::Version", "AWS::Lambda::Alias"):
+            function = resource["Properties"]["FunctionName"]["Ref"]
+            stack.refs[logical_id] = stack.attributes[(function, "Arn")]
+            stack.attributes[(logical_id, "Version")] = "$LATEST"
 
 
 def local_api_id(logical_id: str) -> str:

@@ -32,10 +32,12 @@ import requests
 from .checkout_files import HttpApiWithCheckout
 from .event_sources import event_sources
 from .event_tap import EventPrinter, tap_rules
-from .functions import FunctionPool, InvocationResult, function_specs
+from .faults import CONTROL_PATH, FaultDecider, FaultPlan, FaultProxy, FaultSpecError
+from .functions import FunctionPool, FunctionSpec, InvocationResult, function_specs
 from .http_front import Cors, Front, FunctionUrlFront, routes_from_openapi
 from .resources import Stack, create_resources, default_parameters, local_api_id, name_local_compute
 from .simulator import DEFAULT_API_KEY, DEFAULT_BUSINESS_ID, SimulatorConfig, TaramoneySimulator
+from .simulator_faults import SimulatorFaults
 from .template import ROOT, Template, load_template
 
 HOST = "127.0.0.1"
@@ -69,6 +71,7 @@ class LocalConfig:
     public_webhook_url: str = ""
     schedule_seconds: float | None = None
     max_concurrency: int = 4
+    faults: str = ""  # LOCAL_FAULTS: the functions reach AWS through a fault-injecting proxy
     overrides: dict[str, str] = field(default_factory=dict)
     simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
 
@@ -91,6 +94,7 @@ class LocalConfig:
             public_webhook_url=_env("PUBLIC_WEBHOOK_URL"),
             schedule_seconds=float(_env("LOCAL_SCHEDULE_SECONDS")) if _env("LOCAL_SCHEDULE_SECONDS") else None,
             max_concurrency=int(_env("LOCAL_MAX_CONCURRENCY", "4")),
+            faults=_env("LOCAL_FAULTS"),
             overrides={name: os.environ[name] for name in FUNCTION_OVERRIDES if _env(name)},
             simulator=SimulatorConfig(
                 api_key=key,
@@ -98,6 +102,7 @@ class LocalConfig:
                 webhook_delay_seconds=float(_env("SIMULATOR_WEBHOOK_DELAY_SECONDS", "3")),
                 slow_seconds=float(_env("SIMULATOR_SLOW_SECONDS", "20")),
                 webhook_secret=secret or None,
+                faults=_simulator_faults(_env("SIMULATOR_FAULTS")),
             ),
         )
 
@@ -106,6 +111,13 @@ class LocalConfig:
         """Orders go to a Taramoney that is not on this machine: real phones, real money."""
         host = urlsplit(self.taramoney_api_url).hostname or ""
         return bool(self.taramoney_api_url) and host not in {"127.0.0.1", "localhost", "::1"}
+
+
+def _simulator_faults(text: str) -> SimulatorFaults | None:
+    try:
+        return SimulatorFaults.parse(text) if text else None
+    except FaultSpecError as error:
+        raise SystemExit(f"SIMULATOR_FAULTS: {error}") from None
 
 
 class Console:
@@ -134,6 +146,21 @@ def _check_ports_free(ports: dict[str, int]) -> None:
                 ) from None
 
 
+class _OneDynamoDBRequestAtATime:
+    """moto's DynamoDB is not safe under concurrent requests (items, transactions and stream
+    sequence numbers get corrupted): its requests, and its streams', are served one at a time."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+            return self._app(environ, start_response)
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
 class MotoEndpoint:
     """moto server in this process, on its own thread."""
 
@@ -145,7 +172,7 @@ class MotoEndpoint:
         self._server = make_server(
             HOST,
             port,
-            DomainDispatcherApplication(create_backend_app),
+            _OneDynamoDBRequestAtATime(DomainDispatcherApplication(create_backend_app)),
             threaded=True,
             request_handler=MotoRequestHandler,
         )
@@ -168,6 +195,7 @@ class LocalStack:
         self.fronts: list[Front] = []
         self.moto: MotoEndpoint | None = None
         self.simulator: TaramoneySimulator | None = None
+        self.fault_proxies: list[FaultProxy] = []
         self.outputs_file = config.state_dir / "outputs.json"
         self._last_failure: dict[str, tuple[str, float]] = {}
 
@@ -222,6 +250,8 @@ class LocalStack:
             overrides=config.overrides,
             max_concurrency=config.max_concurrency,
         )
+        if config.faults:
+            specs = self._through_fault_proxies(specs, aws_url)
         self.pools = {logical_id: FunctionPool(spec, self.console.log) for logical_id, spec in specs.items()}
         with ThreadPoolExecutor(max_workers=len(self.pools) or 1) as executor:
             for logical_id, init_error in zip(
@@ -253,6 +283,23 @@ class LocalStack:
         partial.replace(self.outputs_file)
         self._print_summary(outputs)
         return outputs
+
+    def _through_fault_proxies(self, specs: dict[str, FunctionSpec], aws_url: str) -> dict[str, FunctionSpec]:
+        """Each function reaches AWS through a proxy of its own, all failing calls by one plan."""
+        try:
+            decider = FaultDecider(FaultPlan.parse(self.config.faults))
+        except FaultSpecError as error:
+            raise SystemExit(f"LOCAL_FAULTS: {error}") from None
+        proxied = {}
+        for logical_id, spec in specs.items():
+            proxy = FaultProxy(HOST, aws_url, decider, function=logical_id, log=self.console.log)
+            proxy.start()
+            self.fault_proxies.append(proxy)
+            proxied[logical_id] = dataclasses.replace(
+                spec, environment={**spec.environment, "AWS_ENDPOINT_URL": proxy.url}
+            )
+        self.console.log("faults", f"injecting {decider.plan.describe()}")
+        return proxied
 
     def _local_urls(self, template: Any) -> dict[str, str]:
         """Local addresses of the HTTP APIs and function URLs, the first of each on its configured port."""
@@ -336,6 +383,8 @@ class LocalStack:
         outputs.update(AwsEndpointUrl=aws_url, Region=self.config.region)
         assert self.simulator is not None
         outputs["TaramoneySimulatorUrl"] = self.simulator.base_url
+        if self.fault_proxies:
+            outputs["LocalFaultsUrl"] = self.fault_proxies[0].url + CONTROL_PATH
         return outputs
 
     def _wait_until_answering(self, outputs: dict[str, str]) -> None:
@@ -367,6 +416,7 @@ class LocalStack:
             lines.append(f"  {front.label:<24} listening on http://{front.host}:{front.port}")
             if isinstance(front, HttpApiWithCheckout):
                 lines.append(f"  {'checkout':<24} http://{front.host}:{front.port}/checkout/")
+                lines.append(f"  {'API docs (Swagger UI)':<24} http://{front.host}:{front.port}/docs")
         lines.append(f"  {'outputs':<24} {self.outputs_file}")
         if self.config.real_mode:
             lines += _real_mode_warning(self.config)
@@ -399,6 +449,7 @@ class LocalStack:
     def stop(self) -> None:
         self.stopping.set()
         stoppers = [front.stop for front in self.fronts] + [pool.close for pool in self.pools.values()]
+        stoppers += [proxy.stop for proxy in self.fault_proxies]
         if self.simulator:
             stoppers.append(self.simulator.stop)
         with ThreadPoolExecutor(max_workers=max(1, len(stoppers))) as executor:

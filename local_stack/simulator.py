@@ -12,6 +12,9 @@ the ``webHookUrl`` it was given. The last six digits of a test number choose wha
     ...000004  accepted, no webhook ever     any other number: success
 
 ``GET /__ledger`` lists the orders and the webhook deliveries (for tests and audits).
+``SIMULATOR_FAULTS`` (``local_stack.simulator_faults``) makes a share of the orders slow,
+5xx or garbled, of the customers decline or stay silent, and of the webhooks come twice
+or out of order; ``GET /__faults`` shows it, ``PUT /__faults`` replaces it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ from typing import Any
 import requests
 
 from taramoney_payments.phone import InvalidPhoneNumber, UnsupportedOperator, Vendor, parse_mobile_number
+
+from .faults import FaultSpecError
+from .simulator_faults import OrderFate, SimulatorFaults
 
 DEFAULT_API_KEY = "local-api-key-0123456789abcdef"
 DEFAULT_BUSINESS_ID = "local-business"
@@ -68,6 +74,15 @@ def scenario_for(phone_number: str) -> Scenario:
     return SCENARIOS.get(phone_number[-6:], DEFAULT_SCENARIO)
 
 
+def _customer_choice(scenario: Scenario, fate: OrderFate) -> Scenario:
+    """A number without a scenario of its own: the customer may decline, or never answer."""
+    if fate.declined:
+        return Scenario("declined", webhook_status="FAILURE")
+    if fate.silent:
+        return Scenario("silent", webhook_status=None)
+    return scenario
+
+
 @dataclass
 class SimulatorConfig:
     api_key: str = DEFAULT_API_KEY
@@ -75,6 +90,7 @@ class SimulatorConfig:
     webhook_delay_seconds: float = 3.0
     slow_seconds: float = 20.0  # beyond the payments API's 15 s read timeout
     webhook_secret: str | None = None  # sent as `tara-webhook-secret` when set
+    faults: SimulatorFaults | None = None
 
 
 @dataclass
@@ -105,6 +121,16 @@ class TaramoneySimulator:
         self.port = self._server.server_address[1]
         self.base_url = f"http://{host}:{self.port}"
         self._timers: list[threading.Timer] = []
+        self._orders_received = 0
+        self._orders_lock = threading.Lock()
+
+    def next_fate(self) -> OrderFate:
+        """What happens to the order being received: by SIMULATOR_FAULTS, else nothing special."""
+        with self._orders_lock:
+            number = self._orders_received
+            self._orders_received += 1
+            faults = self.config.faults
+        return faults.fate(number, self.config.slow_seconds) if faults else OrderFate()
 
     @property
     def order_url(self) -> str:
@@ -122,8 +148,9 @@ class TaramoneySimulator:
         self._server.shutdown()
         self._server.server_close()
 
-    def place_order(self, body: Any) -> tuple[int, dict[str, Any]]:
-        """The answer to one ``cmmobile`` request (HTTP status, JSON body)."""
+    def place_order(self, body: Any, fate: OrderFate | None = None) -> tuple[int, dict[str, Any]]:
+        """The answer to one ``cmmobile`` request (HTTP status, JSON body); ``fate`` adds the faults."""
+        fate = fate or OrderFate()
         if not isinstance(body, dict):
             return HTTPStatus.BAD_REQUEST, {"status": "FAILURE", "message": "INVALID_REQUEST_BODY"}
         missing = [name for name in REQUIRED_FIELDS if body.get(name) in (None, "")]
@@ -147,10 +174,16 @@ class TaramoneySimulator:
             return scenario.http_status, {"error": "Service Unavailable"}
         if scenario.rejection:
             return HTTPStatus.OK, {"status": "FAILURE", "message": scenario.rejection}
+        if fate.answer == "5xx":
+            return fate.server_error, {"error": HTTPStatus(fate.server_error).phrase}
         if scenario.slow:
             time.sleep(self.config.slow_seconds)
+        if fate.answer == "slow":
+            time.sleep(fate.slow_seconds)
+        if scenario is DEFAULT_SCENARIO:
+            scenario = _customer_choice(scenario, fate)
         if scenario.webhook_status:
-            self._schedule_webhook(body, vendor, scenario)
+            self._schedule_webhook(body, vendor, scenario, fate)
         return HTTPStatus.OK, {
             "message": "API_ORDER_SUCESSFULL",
             "status": "SUCCESS",
@@ -158,7 +191,7 @@ class TaramoneySimulator:
             "vendor": vendor.value,
         }
 
-    def _schedule_webhook(self, order: dict[str, Any], vendor: Vendor, scenario: Scenario) -> None:
+    def _schedule_webhook(self, order: dict[str, Any], vendor: Vendor, scenario: Scenario, fate: OrderFate) -> None:
         created = _now()
         price = int(order["productPrice"])
         transaction_id = f"TX{secrets.randbelow(10**12):012d}"
@@ -178,13 +211,18 @@ class TaramoneySimulator:
             "invoiceUrl": f"{self.base_url}/invoices/{transaction_id}",
             "transactionId": transaction_id,
         }
-        for attempt in range(scenario.deliveries):
+        deliveries = max(scenario.deliveries, fate.deliveries)
+        for attempt in range(deliveries):
+            extra = fate.extra_delays[attempt] if attempt < len(fate.extra_delays) else 0.0
             timer = threading.Timer(
-                self.config.webhook_delay_seconds * (attempt + 1), self._deliver, (order["webHookUrl"], payload)
+                self.config.webhook_delay_seconds * (attempt + 1) + extra, self._deliver, (order["webHookUrl"], payload)
             )
             timer.daemon = True
             self._timers.append(timer)
             timer.start()
+
+    def faults_view(self) -> dict[str, Any]:
+        return {"faults": self.config.faults.describe() if self.config.faults else ""}
 
     def _deliver(self, url: str, payload: dict[str, Any]) -> None:
         body = {**payload, "changeDate": _now()}
@@ -206,8 +244,8 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def _reply(self, status: int, body: dict[str, Any]) -> None:
-        raw = json.dumps(body).encode()
+    def _reply(self, status: int, body: dict[str, Any], raw: bytes | None = None) -> None:
+        raw = json.dumps(body).encode() if raw is None else raw
         try:
             self.send_response(status)
             self.send_header("content-type", "application/json")
@@ -220,6 +258,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.startswith("/__ledger"):
             self._reply(HTTPStatus.OK, self.server.simulator.ledger.view())
+        elif self.path.startswith("/__faults"):
+            self._reply(HTTPStatus.OK, self.server.simulator.faults_view())
         else:
             self._reply(HTTPStatus.NOT_FOUND, {"status": "ERROR", "message": "NOT_FOUND"})
 
@@ -227,6 +267,9 @@ class _Handler(BaseHTTPRequestHandler):
         simulator = self.server.simulator
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if self.path.split("?")[0] == "/__faults":
+            self._replace_faults(raw)
+            return
         if self.path.split("?")[0] != ORDER_PATH:
             self._reply(HTTPStatus.NOT_FOUND, {"status": "ERROR", "message": "NOT_FOUND"})
             return
@@ -234,15 +277,33 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw)
         except ValueError:
             body = None
-        status, answer = simulator.place_order(body)
+        fate = simulator.next_fate()
+        status, answer = simulator.place_order(body, fate)
+        garbled = fate.answer == "garbled" and answer.get("status") == "SUCCESS"
         order = (
             {k: v for k, v in body.items() if k != "apiKey"}
             if isinstance(body, dict)
             else {"raw": raw.decode(errors="replace")}
         )
-        simulator.ledger.add("orders", {"request": order, "status": status, "answer": answer, "at": _now()})
-        simulator.log(f"order {answer.get('status', status)} {answer.get('message', '')}".rstrip())
-        self._reply(status, answer)
+        entry = {"request": order, "status": status, "answer": answer, "at": _now()}
+        if fate.answer:
+            entry["fault"] = fate.answer
+        simulator.ledger.add("orders", entry)
+        simulator.log(f"order {answer.get('status', status)} {answer.get('message', '')} {fate.answer or ''}".rstrip())
+        self._reply(status, answer, fate.garbled_body if garbled else None)
+
+    def do_PUT(self) -> None:
+        self.do_POST()
+
+    def _replace_faults(self, raw: bytes) -> None:
+        simulator = self.server.simulator
+        try:
+            simulator.config.faults = SimulatorFaults.parse(raw.decode()) if raw.strip() else None
+        except (FaultSpecError, UnicodeDecodeError) as error:
+            self._reply(HTTPStatus.BAD_REQUEST, {"error": str(error)})
+            return
+        simulator.log(f"faults now {simulator.faults_view()['faults']}")
+        self._reply(HTTPStatus.OK, simulator.faults_view())
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -10,14 +10,10 @@ read timeout.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,18 +22,17 @@ import boto3
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+from local_stack.launcher import StackDidNotStart, local_stack
+
 PAYMENT_TIMEOUT_SECONDS = 5
-STARTUP_TIMEOUT_SECONDS = 90
-# Real mode must never leak in from a developer's shell.
-_REAL_MODE_VARIABLES = ("TARAMONEY_API_URL", "TARAMONEY_API_KEY", "TARAMONEY_BUSINESS_ID", "PUBLIC_WEBHOOK_URL")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+# Timings shortened by the stack's own variables (module docstring).
+FAST_SETTINGS = {
+    "PAYMENT_TIMEOUT_SECONDS": str(PAYMENT_TIMEOUT_SECONDS),
+    "LOCAL_SCHEDULE_SECONDS": "1",
+    "SIMULATOR_WEBHOOK_DELAY_SECONDS": "0.3",
+    "SIMULATOR_SLOW_SECONDS": "3",
+    "PROVIDER_READ_TIMEOUT_SECONDS": "1.5",
+}
 
 
 @dataclass
@@ -67,51 +62,22 @@ class RunningStack:
         )
 
 
+@contextmanager
+def running_stack(state: Path, **settings: str) -> Iterator[RunningStack]:
+    """A local stack with the fast settings (and ``settings``) while the block runs."""
+    try:
+        with local_stack(state, {**FAST_SETTINGS, **settings}) as outputs:
+            yield RunningStack(outputs, state / "stack.log")
+    except StackDidNotStart as error:
+        pytest.fail(str(error))
+    finally:
+        print(f"local stack log: {state / 'stack.log'}")
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    state = tmp_path_factory.mktemp("local-stack")
-    log_file = state / "stack.log"
-    env = {key: value for key, value in os.environ.items() if key not in _REAL_MODE_VARIABLES}
-    env.update(
-        {
-            "LOCAL_STATE_DIR": str(state),
-            "LOCAL_API_PORT": str(_free_port()),
-            "LOCAL_WEBHOOK_PORT": str(_free_port()),
-            "LOCAL_AWS_PORT": str(_free_port()),
-            "LOCAL_SANDBOX_PORT": str(_free_port()),
-            "PAYMENT_TIMEOUT_SECONDS": str(PAYMENT_TIMEOUT_SECONDS),
-            "LOCAL_SCHEDULE_SECONDS": "1",
-            "SIMULATOR_WEBHOOK_DELAY_SECONDS": "0.3",
-            "SIMULATOR_SLOW_SECONDS": "3",
-            "PROVIDER_READ_TIMEOUT_SECONDS": "1.5",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    with log_file.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local_stack"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    outputs_file = state / "outputs.json"
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    try:
-        while not outputs_file.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the local stack did not start:\n{log_file.read_text()[-5000:]}")
-            time.sleep(0.2)
-        yield RunningStack(json.loads(outputs_file.read_text()), log_file)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        print(f"local stack log: {log_file}")
+    with running_stack(tmp_path_factory.mktemp("local-stack")) as running:
+        yield running
 
 
 @dataclass
@@ -135,8 +101,9 @@ class EventInbox:
         raise AssertionError(f"no {detail_type!r} event for {payment_id} (saw {self.of(payment_id)})")
 
 
-@pytest.fixture(scope="session")
-def inbox(stack: RunningStack) -> Iterator[EventInbox]:
+@contextmanager
+def event_inbox(stack: RunningStack) -> Iterator[EventInbox]:
+    """A consumer draining the stack's PaymentEventsQueue while the block runs."""
     assert "PaymentEventsQueueUrl" in stack.outputs, "the template has no PaymentEventsQueueUrl output yet"
     url = stack.outputs["PaymentEventsQueueUrl"]
     sqs = stack.client("sqs")
@@ -159,9 +126,17 @@ def inbox(stack: RunningStack) -> Iterator[EventInbox]:
 
     thread = threading.Thread(target=drain, daemon=True)
     thread.start()
-    yield inbox
-    stopping.set()
-    thread.join(timeout=5)
+    try:
+        yield inbox
+    finally:
+        stopping.set()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def inbox(stack: RunningStack) -> Iterator[EventInbox]:
+    with event_inbox(stack) as draining:
+        yield draining
 
 
 class Client:

@@ -1,7 +1,8 @@
 """Payments API (HTTP API): start a payment, read its status.
 
 Routes parse, call the domain, and map the result; errors become problem details in
-one place (``problem``).
+one place (``problem``). The routes' summaries and success answers are what
+``local_stack/openapi.py`` builds the OpenAPI document from (never at run time here).
 """
 
 from __future__ import annotations
@@ -15,22 +16,40 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from taramoney_payments.aws import fail_fast_aws_client
 from taramoney_payments.errors import PaymentError, PaymentNotFound
+from taramoney_payments.http_security import with_security_headers
 from taramoney_payments.idempotency import answer_once
 from taramoney_payments.idempotency import config as idempotency_config
-from taramoney_payments.models import PaymentRequest
+from taramoney_payments.models import Payment, PaymentRequest
 from taramoney_payments.observability import bind_payment, logger, metrics, tracer
 from taramoney_payments.problems import PROBLEM_CONTENT_TYPE, problem_body, problem_json
-from taramoney_payments.requests_parsing import read_idempotency_key, read_payment_request
+from taramoney_payments.requests_parsing import check_json_content_type, read_idempotency_key, read_payment_request
 from taramoney_payments.services import payment_initiator, payment_repository
 from taramoney_payments.settings import get_settings
+from taramoney_payments.snapstart import prepare_snapshot
 
 app = APIGatewayHttpResolver()
 
 
-@app.post("/payments")
+@app.post(
+    "/payments",
+    operation_id="startPayment",
+    summary="Start a payment",
+    description="Stores the payment PENDING, asks Taramoney to push a USSD prompt to the customer's phone, "
+    "and answers with the USSD code to show. The outcome arrives later: read the payment, or consume its event.",
+    tags=["Payments"],
+    responses={
+        HTTPStatus.CREATED.value: {
+            "description": "The payment, PENDING, with the vendor and USSD code Taramoney answered",
+            "headers": {"Location": {"description": "/payments/{paymentId}", "schema": {"type": "string"}}},
+            "content": {"application/json": {"model": Payment}},
+        }
+    },
+)
 def create_payment() -> Response[str]:
     settings = get_settings()
+    check_json_content_type(app.current_event.headers.get("content-type"))
     request = read_payment_request(_raw_body(), min_amount=settings.min_amount, max_amount=settings.max_amount)
     key = read_idempotency_key(app.current_event.headers.get("idempotency-key"))
 
@@ -41,7 +60,16 @@ def create_payment() -> Response[str]:
     return _respond(answer)
 
 
-@app.get("/payments/<payment_id>")
+@app.get(
+    "/payments/<payment_id>",
+    operation_id="getPayment",
+    summary="Read a payment",
+    description="The payment view: poll it until its status is SUCCESS, FAILURE or EXPIRED.",
+    tags=["Payments"],
+    responses={
+        HTTPStatus.OK.value: {"description": "The payment view", "content": {"application/json": {"model": Payment}}}
+    },
+)
 def get_payment(payment_id: str) -> Response[str]:
     bind_payment(payment_id)
     payment = payment_repository().get(payment_id)
@@ -89,4 +117,8 @@ def _raw_body() -> bytes:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency_config.register_lambda_context(context)
-    return app.resolve(event, context)
+    return with_security_headers(app.resolve(event, context))
+
+
+# With SnapStart, restored environments start with the clients and services built (no secret read).
+prepare_snapshot(payment_initiator, lambda: fail_fast_aws_client("secretsmanager"))

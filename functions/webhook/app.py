@@ -16,10 +16,13 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from taramoney_payments.aws import fail_fast_aws_client
 from taramoney_payments.errors import MethodNotAllowed, PaymentError
+from taramoney_payments.http_security import with_security_headers
 from taramoney_payments.observability import logger, metrics, tracer
 from taramoney_payments.problems import PROBLEM_CONTENT_TYPE, problem_json
 from taramoney_payments.services import webhook_receiver
+from taramoney_payments.snapstart import prepare_snapshot
 from taramoney_payments.webhook_receiver import WebhookRequest
 
 
@@ -56,4 +59,9 @@ def _request(event: dict[str, Any]) -> WebhookRequest:
 
 
 def _answer(status: int, body: str, content_type: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"statusCode": int(status), "headers": {"Content-Type": content_type, **(headers or {})}, "body": body}
+    answer = {"statusCode": int(status), "headers": {"Content-Type": content_type, **(headers or {})}, "body": body}
+    return with_security_headers(answer)
+
+
+# With SnapStart, restored environments start with the clients and services built (no secret read).
+prepare_snapshot(webhook_receiver, lambda: fail_fast_aws_client("secretsmanager"))

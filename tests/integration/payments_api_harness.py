@@ -82,17 +82,24 @@ class Api:
         body: dict[str, Any] | None = None,
         *,
         key: str | None = None,
-        raw: str | None = None,
+        raw: str | bytes | None = None,
         base64_encoded: bool = False,
+        content_type: str | None = "application/json",
     ) -> Answer:
+        """POST /payments; ``raw`` bytes are sent base64-encoded, as API Gateway sends a binary body."""
         event = load_event("payments_api/start_payment.json")
         text = raw if raw is not None else json.dumps(body if body is not None else payment_body())
+        data = text if isinstance(text, bytes) else text.encode()
         event["headers"].pop("idempotency-key")
         if key is not None:
             event["headers"]["idempotency-key"] = key
-        event["headers"]["content-length"] = str(len(text.encode()))
-        if base64_encoded:
-            event["body"], event["isBase64Encoded"] = base64.b64encode(text.encode()).decode(), True
+        if content_type is None:
+            event["headers"].pop("content-type")
+        else:
+            event["headers"]["content-type"] = content_type
+        event["headers"]["content-length"] = str(len(data))
+        if base64_encoded or isinstance(text, bytes):
+            event["body"], event["isBase64Encoded"] = base64.b64encode(data).decode(), True
         else:
             event["body"] = text
         return self.invoke(event)

@@ -14,6 +14,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from . import snapstart  # noqa: F401 - registers the after-restore reseed in every function
+
 # Standard retry mode with a few attempts: long enough to ride out a throttle, short
 # enough that a webhook can still park its payload before Taramoney gives up on us.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5)

@@ -1,8 +1,14 @@
-"""Reading a ``POST /payments`` request: size, JSON, fields and the idempotency key.
+"""Reading a ``POST /payments`` request: content type, size, JSON, fields and the idempotency key.
 
 Turns pydantic's errors into the codes of the contract: a body that is not a JSON
 object is ``MALFORMED_JSON``; a bad phone alone is ``INVALID_PHONE_NUMBER`` or
 ``UNSUPPORTED_OPERATOR``; anything else is ``VALIDATION_ERROR`` with every field listed.
+
+A body that is not declared ``application/json`` is refused like a malformed header
+(``VALIDATION_ERROR`` naming ``Content-Type``; SPEC section 3 has no code of its own for
+it). Beyond keeping to the contract, this closes a hole: a browser sends a ``text/plain``
+or form POST cross-site without a CORS preflight, so accepting one would let any page
+start payments (a USSD prompt on someone's phone) whatever ``AllowedOrigins`` says.
 """
 
 from __future__ import annotations
@@ -24,11 +30,28 @@ from .errors import (
 from .models import PaymentRequest
 
 MAX_BODY_BYTES = 8 * 1024
+JSON_MEDIA_TYPE = "application/json"
+_UTF8 = frozenset({"utf-8", "utf8"})
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _PHONE_ERRORS: dict[str, type[PaymentError]] = {
     "invalid_phone_number": InvalidPhoneNumberError,
     "unsupported_operator": UnsupportedOperatorError,
 }
+
+
+def check_json_content_type(value: str | None) -> None:
+    """Refuse a body not declared ``application/json`` (parameters allowed; a charset must be UTF-8)."""
+    media_type, *parameters = (value or "").split(";")
+    charsets = [
+        item.partition("=")[2].strip().strip('"').lower()
+        for item in parameters
+        if item.partition("=")[0].strip().lower() == "charset"
+    ]
+    if media_type.strip().lower() != JSON_MEDIA_TYPE or any(charset not in _UTF8 for charset in charsets):
+        raise RequestValidationFailed(
+            "The body must be sent as application/json",
+            errors=[FieldError(field="Content-Type", message="must be application/json")],
+        )
 
 
 def read_payment_request(body: bytes, *, min_amount: int, max_amount: int) -> PaymentRequest:
