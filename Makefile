@@ -60,6 +60,10 @@ test: lint validate ## Lint, validate the template and run every test
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the code (a test fails while it is stale)
 	$(PY) -m local_stack.openapi
 
+.PHONY: costs
+costs: $(VENV)/.installed ## Regenerate docs/costs.md (AWS cost per million payments) from docs/costs.py and the template
+	$(PY) docs/costs.py
+
 .PHONY: bench
 bench: $(VENV)/.installed build ## Cold starts, warm cost, AWS calls and package sizes (table + .local/bench.json; a few minutes)
 	$(PY) -m bench
