@@ -9,8 +9,9 @@ memory is then shared by all of them:
   restore. Nothing secret comes from ``random``: payment ids are drawn with ``secrets``
   at each call (``initiation.new_payment_id``) and webhook tokens are HMACs;
 - connections and credentials: clients made before the snapshot (``prepare_snapshot``)
-  have no connection open yet (botocore opens them per request) and resolve their
-  credentials when first used, so they work after a restore as they are;
+  have no connection open yet (botocore opens them per request), and under SnapStart
+  their credentials come from Lambda's container credentials endpoint as refreshable
+  credentials, renewed when they expire: they work after a restore as they are;
 - secrets: never read before the snapshot, so none is stored in it and the cache's
   age (``SECRET_MAX_AGE_SECONDS``) counts from a read made after the restore.
 """
