@@ -35,6 +35,7 @@ from typing import Any
 
 import boto3
 import requests
+from botocore.config import Config
 
 from .launcher import local_stack
 from .template import ROOT
@@ -153,8 +154,10 @@ class Soak:
         self.tag = f"soak-{uuid.uuid4().hex[:10]}"
         self._local = threading.local()
         session = boto3.Session(region_name=outputs["Region"], aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106 - the emulator's placeholder
-        self.sqs = session.client("sqs", endpoint_url=outputs["AwsEndpointUrl"])
-        self.dynamodb = session.client("dynamodb", endpoint_url=outputs["AwsEndpointUrl"])
+        # The audit waits its turn behind the functions' calls: patient clients.
+        patient = Config(read_timeout=300, retries={"mode": "standard", "max_attempts": 5})
+        self.sqs = session.client("sqs", endpoint_url=outputs["AwsEndpointUrl"], config=patient)
+        self.dynamodb = session.client("dynamodb", endpoint_url=outputs["AwsEndpointUrl"], config=patient)
 
     # -- drive ----------------------------------------------------------------------------------
     def run(self) -> Summary:
@@ -209,7 +212,7 @@ class Soak:
             ]
             if not open_ and self._parked_left() == 0:
                 return
-            time.sleep(2)
+            time.sleep(5)
         self.log("settling timed out: auditing what is there")
 
     # -- read -----------------------------------------------------------------------------------
