@@ -58,7 +58,7 @@ class SoakOptions:
     aws_faults: str = DEFAULT_AWS_FAULTS
     simulator_faults: str = DEFAULT_SIMULATOR_FAULTS
     payment_timeout_seconds: int = 45
-    settle_grace_seconds: float = 60.0  # after the last deadline, for retries to finish
+    settle_grace_seconds: float = 300.0  # after the last deadline, for retries and the event backlog
     redelivery_wait_seconds: float = 3.0  # after everything settled
     environments: int = 4  # per function, all started first: the clients never wait on a cold start
 
