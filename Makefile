@@ -50,6 +50,10 @@ run: $(VENV)/.installed ## The whole service locally, no Docker: API :3000, webh
 e2e: $(VENV)/.installed ## Only the end-to-end tests (they start and stop their own local stack)
 	$(PY) -m pytest -m e2e
 
+.PHONY: soak
+soak: $(VENV)/.installed ## 500 payments under faults through a local stack on free ports, then an audit (ARGS="--payments 100" ...)
+	$(PY) -m local_stack.soak $(ARGS)
+
 .PHONY: lint
 lint: $(VENV)/.installed ## ruff (lint and format check), mypy, cfn-lint
 	$(VENV)/bin/ruff check .

@@ -315,6 +315,42 @@ def identify_call(headers: Any, body: bytes) -> tuple[str, str]:
 
 # --- the proxy ------------------------------------------------------------------------------
 
+Answer = tuple[int, list[Any], bytes]  # HTTP status, headers, body
+
+
+@dataclass
+class _Transaction:
+    done: threading.Event = field(default_factory=threading.Event)
+    answer: Answer | None = None
+
+
+class IdempotentTransactions:
+    """``TransactWriteItems`` repeated with its ``ClientRequestToken`` gets the first call's answer.
+
+    So DynamoDB behaves, and botocore relies on it: it fills the token in once and sends
+    it again on every retry, for instance after a read timeout while the first call went
+    on and was applied. moto has no such memory; through the proxy, calls get it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: dict[str, _Transaction] = {}
+
+    def run(self, token: str, forward: Callable[[], Answer]) -> Answer:
+        with self._lock:
+            first = token not in self._calls
+            call = self._calls.setdefault(token, _Transaction())
+        if not first:
+            call.done.wait(60)
+            if call.answer is not None and call.answer[0] == HTTPStatus.OK:
+                return call.answer
+            return forward()  # the first call failed: this one is a new try
+        try:
+            call.answer = forward()
+            return call.answer
+        finally:
+            call.done.set()
+
 
 class FaultProxy:
     """One function's way to AWS: forwards to ``upstream``, failing calls as the decider says."""
@@ -333,10 +369,7 @@ class FaultProxy:
         self.function = function
         self.upstream = urlsplit(upstream)
         self.log = log
-        # DynamoDB answers a repeated TransactWriteItems (same ClientRequestToken, which
-        # botocore fills in) with the first answer; moto does not: the proxy does, for the
-        # writes it timed out, so a retry after a lost answer behaves as on AWS.
-        self._transactions: dict[str, tuple[int, list[Any], bytes]] = {}
+        self.transactions = IdempotentTransactions()
         self._server = _ProxyServer((host, port), self)
         self.url = f"http://{host}:{self._server.server_address[1]}"
 
@@ -355,19 +388,6 @@ class FaultProxy:
             return response.status, response.getheaders(), response.read()
         finally:
             connection.close()
-
-    def applied_transaction(self, operation: str, body: bytes) -> tuple[int, list[Any], bytes] | None:
-        """The first answer to this TransactWriteItems, if the proxy timed it out before."""
-        token = _client_request_token(operation, body)
-        return self._transactions.get(token) if token else None
-
-    def forward_and_lose_answer(
-        self, operation: str, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> None:
-        answer = self.forward(method, path, headers, body)
-        token = _client_request_token(operation, body)
-        if token and answer[0] == HTTPStatus.OK:
-            self._transactions[token] = answer
 
     def partial_put_events(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list[Any], bytes]:
         """A ``PutEvents`` with some entries refused: the others are put, the answer merges both."""
@@ -419,16 +439,18 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             return
         service, operation = identify_call(self.headers, body)
         headers = {name: value for name, value in self.headers.items() if name.lower() not in _HOP_BY_HOP}
-        if (applied := proxy.applied_transaction(operation, body)) is not None:
-            self._relay(*applied)
-            return
+
+        def forward() -> Answer:
+            return proxy.forward(self.command, self.path, headers, body)
+
+        token = _client_request_token(operation, body)
         kind = proxy.decider.decide(proxy.function, service, operation)
         if kind is None:
-            self._relay(*proxy.forward(self.command, self.path, headers, body))
+            self._relay(*(proxy.transactions.run(token, forward) if token else forward()))
         elif kind == "partial" and operation == "PutEvents":
             self._relay(*proxy.partial_put_events(self.path, headers, body))
         elif kind == "timeout":
-            proxy.forward_and_lose_answer(operation, self.command, self.path, headers, body)
+            proxy.transactions.run(token, forward) if token else forward()  # applied; the answer is lost
             self._hold(proxy.decider.plan.hold_seconds)
         else:
             status, error_headers, error_body = error_response(service, kind)
@@ -437,13 +459,16 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             proxy.log("faults", f"{proxy.function or '*'}: {service}.{operation} -> {kind}")
 
     def _relay(self, status: int, headers: list[Any], body: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers:
-            if name.lower() not in _HOP_BY_HOP and name.lower() not in {"server", "date"}:
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            for name, value in headers:
+                if name.lower() not in _HOP_BY_HOP and name.lower() not in {"server", "date"}:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up waiting (its own read timeout)
 
     def _hold(self, seconds: float) -> None:
         """No answer: wait for the client to hang up (its read timeout), at most ``seconds``, then close."""

@@ -152,7 +152,7 @@ def build_document() -> dict[str, Any]:
             ],
         )
     )
-    document["paths"] = {_camel_path(path): item for path, item in document["paths"].items()}
+    document["paths"] = {_camel_path(path): item for path, item in sorted(document["paths"].items())}
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for model in (PaymentRequest, ProblemDetails, WebhookPayload, WebhookReceipt):
         schemas.update(_schema_of(model))

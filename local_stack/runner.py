@@ -71,6 +71,7 @@ class LocalConfig:
     public_webhook_url: str = ""
     schedule_seconds: float | None = None
     max_concurrency: int = 4
+    warm_environments: int = 1  # per function, started before the stack answers
     faults: str = ""  # LOCAL_FAULTS: the functions reach AWS through a fault-injecting proxy
     overrides: dict[str, str] = field(default_factory=dict)
     simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
@@ -94,6 +95,7 @@ class LocalConfig:
             public_webhook_url=_env("PUBLIC_WEBHOOK_URL"),
             schedule_seconds=float(_env("LOCAL_SCHEDULE_SECONDS")) if _env("LOCAL_SCHEDULE_SECONDS") else None,
             max_concurrency=int(_env("LOCAL_MAX_CONCURRENCY", "4")),
+            warm_environments=int(_env("LOCAL_WARM_ENVIRONMENTS", "1")),
             faults=_env("LOCAL_FAULTS"),
             overrides={name: os.environ[name] for name in FUNCTION_OVERRIDES if _env(name)},
             simulator=SimulatorConfig(
@@ -263,6 +265,7 @@ class LocalStack:
                         f"cannot load {specs[logical_id].handler} from {specs[logical_id].code_dir.relative_to(ROOT)}: "
                         f"{init_error['errorType']}: {init_error['errorMessage']} (its invocations will fail)",
                     )
+        self._warm_more(config.warm_environments - 1)
         function_by_arn = {spec.arn: logical_id for logical_id, spec in specs.items()}
 
         self._start_fronts(template, stack, function_by_arn, urls)
@@ -283,6 +286,13 @@ class LocalStack:
         partial.replace(self.outputs_file)
         self._print_summary(outputs)
         return outputs
+
+    def _warm_more(self, count: int) -> None:
+        """Extra environments per function before any request (a load test should not wait on cold starts)."""
+        warm_ups = [pool for pool in self.pools.values() for _ in range(min(count, pool.spec.max_concurrency - 1))]
+        if warm_ups:
+            with ThreadPoolExecutor(max_workers=len(warm_ups)) as executor:
+                list(executor.map(lambda pool: pool.warm_up(), warm_ups))
 
     def _through_fault_proxies(self, specs: dict[str, FunctionSpec], aws_url: str) -> dict[str, FunctionSpec]:
         """Each function reaches AWS through a proxy of its own, all failing calls by one plan."""

@@ -54,7 +54,7 @@ def create_payment() -> Response[str]:
     key = read_idempotency_key(app.current_event.headers.get("idempotency-key"))
 
     def produce() -> dict[str, Any]:
-        return _start_answer(request)
+        return _start_answer(request, key)
 
     answer = produce() if key is None else answer_once(key, request.model_dump(mode="json", by_alias=True), produce)
     return _respond(answer)
@@ -83,10 +83,10 @@ def problem(error: PaymentError) -> Response[str]:
     return Response(int(error.status), PROBLEM_CONTENT_TYPE, body=problem_json(error))
 
 
-def _start_answer(request: PaymentRequest) -> dict[str, Any]:
+def _start_answer(request: PaymentRequest, idempotency_key: str | None) -> dict[str, Any]:
     """The answer to keep for this request: 201 with the payment, or a problem naming it."""
     try:
-        payment = payment_initiator().start(request)
+        payment = payment_initiator().start(request, idempotency_key=idempotency_key)
     except PaymentError as error:
         if error.payment_id is None:
             raise

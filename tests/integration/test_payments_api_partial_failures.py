@@ -16,7 +16,7 @@ from pytest_httpserver import HTTPServer
 
 from taramoney_payments.aws import aws_client
 from tests.conftest import reset_service_caches
-from tests.integration.payments_api_harness import ORANGE_ACCEPTS, TARAMONEY_PATH, Api, Store
+from tests.integration.payments_api_harness import ORANGE_ACCEPTS, TARAMONEY_PATH, Api, Store, payment_body
 from tests.integration.test_payments_api import assert_problem
 
 Matcher = Callable[[dict[str, Any]], bool]
@@ -153,3 +153,43 @@ def test_an_answer_that_breaks_the_client_unexpectedly_leaves_the_payment_pendin
     # and a retry with the key gets the same answer rather than a second order
     assert api.post(key="order-1").json == problem
     assert len(taramoney.log) == 1
+
+
+def test_a_retry_after_the_keys_record_lapsed_in_progress_orders_nothing_again(
+    api: Api, taramoney: HTTPServer, store: Store, failing_updates: list[Matcher], function_env: dict[str, str]
+) -> None:
+    # given a first request whose answer could not be kept (the idempotency table failed, or the
+    # container died after Taramoney took the order), so its key's record stayed in progress
+    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
+    failing_updates.append(saving_the_idempotent_answer(function_env))
+    first = api.post(key="order-1")
+    failing_updates.clear()
+    # and that record's in-progress lease is over
+    for record in store.idempotency_records():
+        store.idempotency.update_item(
+            Key={"id": record["id"]},
+            UpdateExpression="SET in_progress_expiration = :past",
+            ExpressionAttributeValues={":past": 1},
+        )
+    # when the client tries again with the key
+    again = api.post(key="order-1")
+    # then it is the same payment: no second order, no second prompt on the customer's phone
+    assert again.status == 201, again.text
+    assert again.json["paymentId"] == first.json["paymentId"]
+    assert len(taramoney.log) == 1
+    assert len(store.payment_items()) == 1
+
+
+def test_a_key_reused_with_another_body_after_its_record_lapsed_is_still_refused(
+    api: Api, taramoney: HTTPServer, store: Store, failing_updates: list[Matcher], function_env: dict[str, str]
+) -> None:
+    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
+    failing_updates.append(saving_the_idempotent_answer(function_env))
+    api.post(key="order-1")
+    failing_updates.clear()
+    for record in store.idempotency_records():
+        store.idempotency.delete_item(Key={"id": record["id"]})  # as if its 24 hours were over
+    answer = api.post(payment_body(productPrice=200), key="order-1")
+    assert_problem(answer, 409, "IDEMPOTENCY_KEY_REUSED")
+    assert len(taramoney.log) == 1
+    assert len(store.payment_items()) == 1

@@ -7,6 +7,7 @@ against the proxy, in front of a moto server in this process.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +17,14 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from local_stack.faults import FaultDecider, FaultPlan, FaultProxy, FaultSpecError, error_response
+from local_stack.faults import (
+    FaultDecider,
+    FaultPlan,
+    FaultProxy,
+    FaultSpecError,
+    IdempotentTransactions,
+    error_response,
+)
 from local_stack.launcher import free_port
 from local_stack.runner import MotoEndpoint
 
@@ -277,3 +285,29 @@ def test_a_transaction_retried_after_its_answer_was_lost_succeeds_as_on_dynamodb
 
     # then the retry gets the first answer, not a cancelled transaction; written once
     assert "Item" in _client("dynamodb", moto_url).get_item(TableName=table, Key={"pk": {"S": "a"}})
+
+
+def test_a_transaction_retried_while_the_first_call_still_runs_waits_for_its_answer() -> None:
+    # given a first call DynamoDB is slow to answer (queued behind other writes)
+    transactions = IdempotentTransactions()
+    release, calls = threading.Event(), []
+
+    def slow_forward() -> tuple[int, list[Any], bytes]:
+        calls.append("forwarded")
+        release.wait(5)
+        return 200, [], b"{}"
+
+    first = threading.Thread(target=transactions.run, args=("token-1", slow_forward))
+    first.start()
+    time.sleep(0.1)
+
+    # when the client, timed out, sends it again with the same token
+    retried: list[tuple[int, list[Any], bytes]] = []
+    retry = threading.Thread(target=lambda: retried.append(transactions.run("token-1", slow_forward)))
+    retry.start()
+    release.set()
+    first.join(5)
+    retry.join(5)
+
+    # then the retry gets the first call's answer; DynamoDB saw one call
+    assert (retried, calls) == ([(200, [], b"{}")], ["forwarded"])

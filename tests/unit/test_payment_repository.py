@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from taramoney_payments.models import Payment, PaymentStatus
-from taramoney_payments.repository import PaymentRepository, PhoneLimitReached
+from taramoney_payments.repository import PaymentAlreadyStored, PaymentRepository, PhoneLimitReached
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 PAYMENT = Payment(
@@ -82,9 +82,11 @@ def test_endless_conflicts_end_in_an_error() -> None:
     assert len(dynamodb.transactions) == 4
 
 
-def test_a_payment_id_clash_is_not_retried() -> None:
-    dynamodb = FakeDynamoDB(cancelled("ConditionalCheckFailed", "None"))
-    with pytest.raises(ClientError):
+@pytest.mark.parametrize("phone", ["None", "ConditionalCheckFailed"])
+def test_a_payment_id_clash_is_not_retried(phone: str) -> None:
+    # the payment an Idempotency-Key stands for exists already (and may hold the phone's last slot)
+    dynamodb = FakeDynamoDB(cancelled("ConditionalCheckFailed", phone))
+    with pytest.raises(PaymentAlreadyStored):
         PaymentRepository(dynamodb, "payments").add_pending(PAYMENT, max_pending_per_phone=3)
     assert len(dynamodb.transactions) == 1
 

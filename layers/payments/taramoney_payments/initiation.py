@@ -10,6 +10,9 @@ is ever missing from the table. What happens next depends on what Taramoney said
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 import time
 from collections.abc import Callable
@@ -17,11 +20,17 @@ from datetime import datetime, timedelta
 
 from .clock import utc_now
 from .credentials import MerchantCredentials
-from .errors import ProviderRejected, ProviderTimedOut, ProviderUnavailable, TooManyPendingPayments
+from .errors import (
+    IdempotencyKeyReused,
+    ProviderRejected,
+    ProviderTimedOut,
+    ProviderUnavailable,
+    TooManyPendingPayments,
+)
 from .models import Payment, PaymentRequest, PaymentStatus
 from .observability import PaymentMetric, bind_payment, count, logger
 from .phone import Vendor, mask_phone
-from .repository import PaymentRepository, PhoneLimitReached
+from .repository import PaymentAlreadyStored, PaymentRepository, PhoneLimitReached
 from .taramoney import (
     OrderAccepted,
     OrderNotDelivered,
@@ -40,6 +49,18 @@ _KNOWN_VENDORS = frozenset(vendor.value for vendor in Vendor)
 def new_payment_id() -> str:
     """128 random bits, URL-safe. Drawn from the OS at call time, so unique after a SnapStart restore."""
     return secrets.token_urlsafe(16)
+
+
+def payment_id_for_key(idempotency_key: str, signing_key: str) -> str:
+    """The one payment an ``Idempotency-Key`` stands for, however long after its record lapsed.
+
+    The key's record (Powertools idempotency) can lapse while its payment lives on: its
+    answer could not be saved, or the container died after Taramoney took the order. A
+    retry then finds this id taken instead of ordering again. 128 bits of an HMAC under
+    the secret signing key: as unguessable as a random id.
+    """
+    digest = hmac.new(signing_key.encode(), b"payment-id:" + idempotency_key.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
 
 class PaymentInitiator:
@@ -62,10 +83,21 @@ class PaymentInitiator:
         self._max_pending = max_pending_per_phone
         self._clock = clock
 
-    def start(self, request: PaymentRequest) -> Payment:
-        """Start one payment; raises a ``PaymentError`` carrying ``payment_id`` once one exists."""
+    def start(self, request: PaymentRequest, *, idempotency_key: str | None = None) -> Payment:
+        """Start one payment; raises a ``PaymentError`` carrying ``payment_id`` once one exists.
+
+        With an ``idempotency_key``, the payment's id is the key's: a key whose payment
+        exists gets that payment back (or is refused if the request differs), never a new order.
+        """
         credentials = self._credentials()  # before storing anything: no secret, no payment
-        payment = self._store_pending(request)
+        if idempotency_key is None:
+            payment_id = new_payment_id()
+        else:
+            payment_id = payment_id_for_key(idempotency_key, credentials.webhook_signing_key)
+        try:
+            payment = self._store_pending(request, payment_id)
+        except PaymentAlreadyStored:
+            return self._started_before(payment_id, request)
         bind_payment(payment.payment_id)
         order = PaymentOrder(
             product_id=request.product_id,
@@ -136,10 +168,38 @@ class PaymentInitiator:
         finally:
             count(PaymentMetric.PROVIDER_LATENCY, (time.perf_counter() - started) * 1000)
 
-    def _store_pending(self, request: PaymentRequest) -> Payment:
+    def _started_before(self, payment_id: str, request: PaymentRequest) -> Payment:
+        """The payment an ``Idempotency-Key`` started earlier, as its first answer said it."""
+        payment = self._repository.get(payment_id)
+        asked = (
+            request.product_id,
+            request.product_name,
+            request.product_price,
+            request.phone_number,
+            request.metadata,
+        )
+        if payment is None or asked != (
+            payment.product_id,
+            payment.product_name,
+            payment.product_price,
+            payment.phone_number,
+            payment.metadata,
+        ):
+            raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request body")
+        bind_payment(payment_id)
+        logger.warning("Idempotency-Key of an existing payment seen again after its record lapsed; no new order")
+        if payment.status is PaymentStatus.FAILURE and payment.failure_reason == NOT_DELIVERED_REASON:
+            raise ProviderUnavailable(
+                "The payment provider could not be reached; nothing was charged", payment_id=payment_id
+            )
+        if payment.status is PaymentStatus.FAILURE:
+            raise ProviderRejected(f"Taramoney refused the payment: {payment.failure_reason}", payment_id=payment_id)
+        return payment
+
+    def _store_pending(self, request: PaymentRequest, payment_id: str) -> Payment:
         now = self._clock()
         payment = Payment(
-            payment_id=new_payment_id(),
+            payment_id=payment_id,
             status=PaymentStatus.PENDING,
             product_id=request.product_id,
             product_name=request.product_name,

@@ -40,6 +40,10 @@ class PhoneLimitReached(Exception):
     """The phone number already holds its quota of PENDING payments."""
 
 
+class PaymentAlreadyStored(Exception):
+    """A payment with this id exists already (an id derived from an ``Idempotency-Key`` seen before)."""
+
+
 class IncompleteRead(Exception):
     """DynamoDB left some keys of a batch read unprocessed, however often they were asked again."""
 
@@ -88,7 +92,8 @@ class PaymentRepository:
     def add_pending(self, payment: Payment, *, max_pending_per_phone: int) -> None:
         """Store a new PENDING payment and claim one of its phone's slots, atomically.
 
-        Raises ``PhoneLimitReached`` when the phone holds ``max_pending_per_phone`` already.
+        Raises ``PhoneLimitReached`` when the phone holds ``max_pending_per_phone`` already, and
+        ``PaymentAlreadyStored`` when a payment has this id already.
         """
         item = {**payment.view(), "entityType": PAYMENT_ENTITY, "awaitingExpiry": PENDING_MARKER}
         # Concurrent payments for one phone touch the same PHONE item: DynamoDB cancels all
@@ -102,6 +107,8 @@ class PaymentRepository:
                 if error.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
                 reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    raise PaymentAlreadyStored(payment.payment_id) from error
                 if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                     raise PhoneLimitReached(payment.phone_number) from error
                 if "TransactionConflict" not in reasons or attempt == _CONFLICT_ATTEMPTS - 1:
