@@ -66,6 +66,17 @@ def table_down(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) ->
     return go_down
 
 
+def parking_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the parking queue unreachable for the webhook."""
+    parking = webhook_parking()
+    failing = _Failing(
+        parking.client,
+        "send_message",
+        lambda: EndpointConnectionError(endpoint_url="https://sqs.eu-west-1.amazonaws.com"),
+    )
+    monkeypatch.setattr(webhook_receiver(), "_parking", WebhookParking(failing, parking.queue_url))
+
+
 def parked_messages(function_env: dict[str, str]) -> list[dict[str, Any]]:
     """The parked queue's messages, as the SQS event source would hand them to the function."""
     sqs = webhook_parking().client
@@ -185,19 +196,30 @@ def test_only_when_parking_fails_too_the_webhook_answers_500(
     # given
     add_pending_payment()
     table_down("unreachable")
-    parking = webhook_parking()
-    failing = _Failing(
-        parking.client,
-        "send_message",
-        lambda: EndpointConnectionError(endpoint_url="https://sqs.eu-west-1.amazonaws.com"),
-    )
-    monkeypatch.setattr(webhook_receiver(), "_parking", WebhookParking(failing, parking.queue_url))
+    parking_down(monkeypatch)
     # when
     status, body = deliver(webhook, webhook_event("success"))
     # then
     assert status == 500
     assert body["code"] == "WEBHOOK_NOT_STORED"
     assert body["paymentId"] == PAYMENT_ID  # support can find the payment the lost report was about
+
+
+def test_when_parking_fails_a_report_the_payment_already_holds_is_answered_200(
+    webhook: Any, table_down: Callable[[str], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a payment the first delivery settled, though that write's answer never came back
+    add_pending_payment()
+    deliver(webhook, webhook_event("success"))
+    settled = stored_item()
+    # and now the table's writes and the parking queue both failing
+    table_down("unreachable")
+    parking_down(monkeypatch)
+    # when the same report is retried
+    status, body = deliver(webhook, webhook_event("success"))
+    # then nothing was lost: it is answered as the duplicate it is, not WEBHOOK_NOT_STORED
+    assert (status, body["status"]) == (200, "SUCCESS")
+    assert stored_item() == settled
 
 
 def test_a_parked_webhook_is_applied_under_the_webhook_requests_correlation_id(

@@ -134,11 +134,11 @@ class WebhookReceiver:
             raise  # a refusal (404, 409): the payload is answered, not kept
         except (ClientError, BotoCoreError):
             logger.exception("The payments table failed; parking the webhook")
-            return self._park(payment_id, raw_payload, delivery.received_at, delivery.status)
+            return self._park(payment_id, raw_payload, delivery.received_at, delivery.status, delivery=delivery)
         except Exception:
             # Whatever broke, this payload is authentic and valid: keep it for a later try.
             logger.exception("Settlement failed unexpectedly; parking the webhook")
-            return self._park(payment_id, raw_payload, delivery.received_at, delivery.status)
+            return self._park(payment_id, raw_payload, delivery.received_at, delivery.status, delivery=delivery)
         return WebhookReceipt(payment_id, result.status, result.outcome)
 
     def _authenticate(self, request: WebhookRequest, credentials: MerchantCredentials) -> str:
@@ -183,6 +183,7 @@ class WebhookReceiver:
         status: PaymentStatus,
         *,
         unverified_proofs: tuple[str, str] | None = None,
+        delivery: Delivery | None = None,
     ) -> WebhookReceipt:
         try:
             message_id = self._parking.park(
@@ -193,6 +194,9 @@ class WebhookReceiver:
                 unverified_proofs=unverified_proofs,
             )
         except Exception as error:
+            held = self._already_held(payment_id, delivery) if delivery is not None else None
+            if held is not None:
+                return held
             logger.exception("Parking failed too: the webhook is lost unless Taramoney resends it")
             count(PaymentMetric.WEBHOOKS_LOST)
             raise WebhookNotStored(
@@ -201,6 +205,25 @@ class WebhookReceiver:
         logger.warning("Webhook parked for later settlement", extra={"message_id": message_id})
         count(PaymentMetric.WEBHOOKS_PARKED)
         return WebhookReceipt(payment_id, status, None)
+
+    def _already_held(self, payment_id: str, delivery: Delivery) -> WebhookReceipt | None:
+        """A receipt if the payment already says what this report says.
+
+        A settlement write whose answer was lost (a timeout) may have been applied: its
+        retry then fails its condition, or times out too. Nothing is lost if the payment
+        already holds this status from this provider payment; the report is a duplicate.
+        """
+        try:
+            payment = self._repository.get(payment_id)
+        except Exception:
+            logger.warning("The payment could not be read either", exc_info=True)
+            return None
+        if payment is None or payment.status is not delivery.status:
+            return None
+        if delivery.provider_payment_id and payment.provider_payment_id != delivery.provider_payment_id:
+            return None
+        logger.warning("Parking failed, but the payment already holds this report: answered as a duplicate")
+        return WebhookReceipt(payment_id, payment.status, SettlementOutcome.DUPLICATE)
 
 
 def check_parked_caller(parked: ParkedWebhook, payload: WebhookPayload, credentials: MerchantCredentials) -> None:
