@@ -7,6 +7,8 @@ export SAM_CLI_TELEMETRY := 0
 PYTHON ?= python3
 VENV ?= .venv
 SAM_VENV ?= .venv-sam
+# checkov and pip-audit pin what the app's environment cannot share: their own environment.
+CHECKOV_VENV ?= .venv-checkov
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 SAM_PYTHON ?= $(shell command -v pyenv >/dev/null 2>&1 && ls -d "$$(pyenv root)"/versions/3.13*/bin/python 2>/dev/null | tail -n 1)
@@ -24,6 +26,13 @@ $(SAM_VENV)/.installed:
 	@echo "Installing AWS SAM CLI in its own environment $(SAM_VENV) ..."
 	@$(SAM_VENV)/bin/pip install $(PIP_QUIET) aws-sam-cli==1.170.0 2>&1 | grep -v "^WARNING: Location" || true
 	@$(SAM) --version >/dev/null
+	@touch $@
+
+$(CHECKOV_VENV)/.installed:
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	@echo "Installing checkov and pip-audit in their own environment $(CHECKOV_VENV) ..."
+	@$(CHECKOV_VENV)/bin/pip install $(PIP_QUIET) checkov==3.3.30 pip-audit==2.10.1 2>&1 | grep -v "^WARNING: Location" || true
+	@$(CHECKOV_VENV)/bin/checkov --version >/dev/null
 	@touch $@
 
 .PHONY: help
@@ -56,8 +65,17 @@ lint: $(VENV)/.installed ## ruff (lint and format check), mypy, cfn-lint
 validate: $(SAM_VENV)/.installed ## sam validate --lint
 	$(SAM) validate --lint --region eu-west-1
 
+.PHONY: checkov
+checkov: $(CHECKOV_VENV)/.installed ## checkov on template.yaml (each suppression justified in .ci/checkov.yaml or on its resource)
+	$(CHECKOV_VENV)/bin/checkov --config-file .ci/checkov.yaml
+
+.PHONY: audit
+audit: $(CHECKOV_VENV)/.installed ## pip-audit of the pinned dependencies (fails if the vulnerability database cannot be reached)
+	AUDIT=$(CHECKOV_VENV)/bin/pip-audit .ci/audit
+
 .PHONY: test
-test: lint validate ## Lint, validate the template and run every test
+test: lint validate checkov ## Lint, validate the template, checkov, pip-audit (warns when offline) and every test
+	AUDIT=$(CHECKOV_VENV)/bin/pip-audit AUDIT_OFFLINE_OK=1 .ci/audit
 	$(PY) -m pytest
 
 .PHONY: openapi

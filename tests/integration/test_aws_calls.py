@@ -111,3 +111,28 @@ def test_the_publisher_announces_each_batch_with_one_put_events(aws: Stack, aws_
     assert all(answer == {"batchItemFailures": []} for answer in answers)
     assert sum(len(batch["Records"]) for batch in batches) == 12
     assert calls["eventbridge.PutEvents"] == len(batches)
+
+
+def test_forged_webhooks_make_no_aws_call_once_the_signing_key_is_cached(aws_calls: AwsCalls) -> None:
+    # The per-source rate-limit story of the public webhook: at most ReservedConcurrentExecutions
+    # run at once, and each forgery is refused from memory, costing the table nothing.
+    webhook = load_handler_module("webhook")
+    payment = add_pending_payment()
+    aws_calls.take()
+    # given a cold container: the first forgery reads the signing key, and only that
+    assert deliver(webhook, webhook_event("forged_token"))[0] == 401
+    assert aws_calls.take() == Counter({"secrets-manager.GetSecretValue": 1})
+    # when a flood of forgeries of every kind arrives
+    forgeries = [
+        webhook_event("forged_token"),
+        webhook_event("success", path=f"/payments/{payment.payment_id}/{'A' * 43}"),
+        webhook_event("success", path=f"/payments/{payment.payment_id}"),
+        webhook_event("success", path="/"),
+        webhook_event("success", path="/payments/" + "x" * 5000 + "/token"),
+        webhook_event("success", method="GET", payment_id=payment.payment_id),
+        webhook_event("success", body="{" + " " * 20_000 + "}", payment_id=payment.payment_id),
+    ] * 20
+    statuses = Counter(deliver(webhook, event)[0] for event in forgeries)
+    # then every one is refused, and not one AWS call is made
+    assert statuses == Counter({401: 100, 405: 20, 413: 20})
+    assert aws_calls.take() == Counter()

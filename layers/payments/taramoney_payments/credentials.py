@@ -16,6 +16,7 @@ from functools import cache
 from aws_lambda_powertools.utilities import parameters
 
 from .aws import fail_fast_aws_client
+from .masking import never_log
 from .observability import logger
 from .settings import get_settings
 
@@ -58,7 +59,7 @@ def _credentials_from(secret: object) -> MerchantCredentials:
     if not isinstance(secret, dict):
         raise RuntimeError("the Taramoney secret must be a JSON object")
     try:
-        return MerchantCredentials(
+        credentials = MerchantCredentials(
             api_key=secret["apiKey"],
             business_id=secret["businessId"],
             webhook_signing_key=secret["webhookSigningKey"],
@@ -66,6 +67,9 @@ def _credentials_from(secret: object) -> MerchantCredentials:
         )
     except KeyError as error:
         raise RuntimeError(f"the Taramoney secret lacks {error.args[0]}") from None
+    # The business id is no secret (Taramoney echoes it in every webhook); the rest never shows in a log.
+    never_log(credentials.api_key, credentials.webhook_signing_key, credentials.webhook_shared_secret)
+    return credentials
 
 
 @cache

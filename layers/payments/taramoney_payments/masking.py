@@ -1,4 +1,13 @@
-"""Phone numbers in logs: the mask support may see, and a net for numbers that slip through.
+"""What a log line may not show: the mask support may see, and a net for what slips through.
+
+- Phone numbers: ``655123456`` is written ``655***456`` (``mask_phone``), and any Cameroon
+  mobile number left in a line is masked the same way (``mask_phone_numbers``).
+- Secrets: the values the service is given (the Taramoney apiKey, the webhook signing key,
+  the shared ``tara-webhook-secret``) are registered with ``never_log`` as they are read,
+  and show as ``***`` wherever they appear; so does the token of a webhook address
+  (``/payments/{paymentId}/{token}``), which authenticates Taramoney's calls.
+``mask_log_line`` applies all of it; the logger's formatter calls it on every line, so
+a caller that forgets (an exception message, a logged event or payload) leaks nothing.
 
 Kept apart from ``phone`` (which loads ``phonenumbers``) so that the logger can use it
 without paying for the operator tables.
@@ -8,9 +17,14 @@ from __future__ import annotations
 
 import re
 
-# A Cameroon mobile number as code tends to print it: 6XXXXXXXX, 2376XXXXXXXX,
-# +2376XXXXXXXX or 002376XXXXXXXX, not glued to other letters or digits (ids, hashes).
-_CAMEROON_MOBILE_IN_TEXT = re.compile(r"(?<![\w-])(?:\+|00)?(?:237)?(6\d{8})(?![\w-])")
+# A Cameroon mobile number as code or a customer writes it: 6XXXXXXXX, 2376XXXXXXXX,
+# +2376XXXXXXXX or 002376XXXXXXXX, digits grouped by spaces, dots or dashes or not
+# ("+237 655 12 34 56"), not glued to other letters or digits (ids, hashes).
+_CAMEROON_MOBILE_IN_TEXT = re.compile(r"(?<![\w.+-])(?:(?:\+|00)[ .-]?)?(?:237[ .-]?)?6(?:[ .-]?\d){8}(?![\w-])")
+# A webhook address: our payment id, then its token (43 URL-safe characters; shorter forgeries too).
+_WEBHOOK_TOKEN_IN_TEXT = re.compile(r"(/payments/[\w%-]{1,128}/)[\w%=-]{8,}")
+_MIN_SECRET_CHARS = 8  # shorter values would mask ordinary words; real keys are far longer
+_secrets: set[str] = set()
 
 
 def mask_phone(number: str) -> str:
@@ -23,4 +37,22 @@ def mask_phone(number: str) -> str:
 
 def mask_phone_numbers(text: str) -> str:
     """``text`` with every Cameroon mobile number in it masked as ``mask_phone`` does."""
-    return _CAMEROON_MOBILE_IN_TEXT.sub(lambda found: mask_phone(found.group(1)), text)
+    return _CAMEROON_MOBILE_IN_TEXT.sub(lambda found: mask_phone(re.sub(r"\D", "", found.group(0))[-9:]), text)
+
+
+def never_log(*values: str | None) -> None:
+    """Register secret values: from now on every log line shows ``***`` in their place."""
+    _secrets.update(value for value in values if value and len(value) >= _MIN_SECRET_CHARS)
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` without any registered secret or webhook address token."""
+    for secret in sorted(_secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "***")
+    return _WEBHOOK_TOKEN_IN_TEXT.sub(r"\1***", text)
+
+
+def mask_log_line(text: str) -> str:
+    """A log line as it may be written: no secret, no webhook token, no full phone number."""
+    return mask_phone_numbers(redact_secrets(text))

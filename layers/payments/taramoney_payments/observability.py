@@ -25,7 +25,7 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import LogRecord
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from .masking import mask_phone_numbers
+from .masking import mask_log_line
 from .tracing import LazyTracer
 
 SERVICE = "taramoney-payments"
@@ -59,10 +59,10 @@ class PaymentMetric(StrEnum):
 
 
 class PhoneMaskingFormatter(LambdaPowertoolsFormatter):
-    """Powertools' JSON lines, with every Cameroon mobile number in them masked."""
+    """Powertools' JSON lines, with phone numbers masked and secrets left out (``masking``)."""
 
     def serialize(self, log: LogRecord) -> str:
-        return mask_phone_numbers(super().serialize(log))
+        return mask_log_line(super().serialize(log))
 
 
 logger = Logger(service=SERVICE, logger_formatter=PhoneMaskingFormatter())
