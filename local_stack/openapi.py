@@ -79,6 +79,8 @@ class WebhookReceipt(BaseModel):
     status: PaymentStatus = Field(description="The payment's status after this callback")
 
 
+_UNAVAILABLE = "Payments are briefly unavailable; retry in a few seconds with the same request"
+
 # What each operation may refuse, with an example detail for each code (SPEC sections 3 and 4).
 _API_REFUSALS: dict[str, list[tuple[type[errors.PaymentError], str]]] = {
     "startPayment": [
@@ -93,8 +95,12 @@ _API_REFUSALS: dict[str, list[tuple[type[errors.PaymentError], str]]] = {
         (errors.ProviderRejected, "BUSINESS_NOT_ACTIVATED_PLEASE_CONTACT_SUPPORT"),
         (errors.ProviderUnavailable, "Taramoney answered HTTP 503"),
         (errors.ProviderTimedOut, "Taramoney did not answer in time; the payment stays PENDING"),
+        (errors.ServiceUnavailable, _UNAVAILABLE),
     ],
-    "getPayment": [(errors.PaymentNotFound, "No payment has the id 'yzcXebg6SpvSrQvKFEuCJw'")],
+    "getPayment": [
+        (errors.PaymentNotFound, "No payment has the id 'yzcXebg6SpvSrQvKFEuCJw'"),
+        (errors.ServiceUnavailable, _UNAVAILABLE),
+    ],
 }
 _WEBHOOK_REFUSALS: list[tuple[type[errors.PaymentError], str]] = [
     (errors.MalformedJson, "The body must be a JSON object"),

@@ -15,9 +15,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 
 from taramoney_payments.aws import fail_fast_aws_client
-from taramoney_payments.errors import PaymentError, PaymentNotFound
+from taramoney_payments.errors import PaymentError, PaymentNotFound, ServiceUnavailable
 from taramoney_payments.http_security import with_security_headers
 from taramoney_payments.idempotency import answer_once
 from taramoney_payments.idempotency import config as idempotency_config
@@ -30,6 +31,7 @@ from taramoney_payments.settings import get_settings
 from taramoney_payments.snapstart import prepare_snapshot
 
 app = APIGatewayHttpResolver()
+RETRY_AFTER_SECONDS = "5"
 
 
 @app.post(
@@ -81,6 +83,23 @@ def get_payment(payment_id: str) -> Response[str]:
 @app.exception_handler(PaymentError)
 def problem(error: PaymentError) -> Response[str]:
     return Response(int(error.status), PROBLEM_CONTENT_TYPE, body=problem_json(error))
+
+
+@app.exception_handler([ClientError, BotoCoreError])
+def aws_unavailable(error: Exception) -> Response[str]:
+    """DynamoDB or Secrets Manager failed after botocore's retries: a problem a client may retry, not a bare 500.
+
+    Failures after Taramoney took an order never reach this (initiation answers them naming the payment),
+    and a retry with the same Idempotency-Key finds the payment if one was stored.
+    """
+    logger.exception("An AWS dependency failed", extra={"aws_error": type(error).__name__})
+    unavailable = ServiceUnavailable("Payments are briefly unavailable; retry in a few seconds with the same request")
+    return Response(
+        int(unavailable.status),
+        PROBLEM_CONTENT_TYPE,
+        body=problem_json(unavailable),
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
 
 
 def _start_answer(request: PaymentRequest, idempotency_key: str | None) -> dict[str, Any]:

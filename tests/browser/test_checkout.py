@@ -293,6 +293,11 @@ PROBLEMS = [
         "PROVIDER_UNAVAILABLE",
         "The mobile money service is not answering right now. No payment was made: try again in a few minutes.",
     ),
+    (
+        503,
+        "SERVICE_UNAVAILABLE",
+        "The payment service is briefly unavailable. No payment was made: try again in a few seconds.",
+    ),
     (500, "INTERNAL_ERROR", "Something went wrong (error 500). Please try again."),
 ]
 

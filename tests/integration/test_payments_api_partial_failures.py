@@ -193,3 +193,51 @@ def test_a_key_reused_with_another_body_after_its_record_lapsed_is_still_refused
     assert_problem(answer, 409, "IDEMPOTENCY_KEY_REUSED")
     assert len(taramoney.log) == 1
     assert len(store.payment_items()) == 1
+
+
+# --- 503: our own storage fails before anything was ordered ------------------------------------------------
+
+
+@pytest.fixture
+def failing_dynamodb(api: Api) -> Iterator[set[str]]:
+    """Every DynamoDB call whose operation name is listed fails like an outage outlasting botocore's retries."""
+    operations: set[str] = set()
+
+    def fail_if_listed(model: Any, **_: Any) -> None:
+        if model.name in operations:
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, model.name)
+
+    client = aws_client("dynamodb")
+    client.meta.events.register("before-call.dynamodb", fail_if_listed)
+    yield operations
+    client.meta.events.unregister("before-call.dynamodb", fail_if_listed)
+
+
+def test_a_payment_that_cannot_be_stored_is_a_retryable_503_and_orders_nothing(
+    api: Api, taramoney: HTTPServer, store: Store, failing_dynamodb: set[str]
+) -> None:
+    # given the table refuses to store the PENDING payment
+    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
+    failing_dynamodb.add("TransactWriteItems")
+    # when a payment is started
+    answer = api.post(key="order-1")
+    # then the client gets a problem it may retry, and nobody was prompted nor anything half stored
+    problem = assert_problem(answer, 503, "SERVICE_UNAVAILABLE")
+    assert "paymentId" not in problem
+    assert answer.headers["retry-after"] == "5"
+    assert taramoney.log == []
+    assert store.payment_items() == []
+    assert store.phone_slots("655123456") == set()
+    # and once the table is back, the same request pays once
+    failing_dynamodb.clear()
+    again = api.post(key="order-1")
+    assert again.status == 201, again.text
+    assert len(taramoney.log) == 1
+    assert [item["paymentId"] for item in store.payment_items()] == [again.json["paymentId"]]
+
+
+def test_a_status_read_during_an_outage_is_a_503_not_a_bare_500(api: Api, failing_dynamodb: set[str]) -> None:
+    failing_dynamodb.add("GetItem")
+    answer = api.get("yzcXebg6SpvSrQvKFEuCJw")
+    assert_problem(answer, 503, "SERVICE_UNAVAILABLE")
+    assert answer.headers["cache-control"] == "no-store"

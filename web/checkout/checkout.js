@@ -167,6 +167,7 @@ const TEXTS = {
       PAYMENT_NOT_FOUND: "This payment can no longer be found. Please contact the shop.",
       PROVIDER_REJECTED: "The operator refused the payment.",
       PROVIDER_UNAVAILABLE: "The mobile money service is not answering right now. No payment was made: try again in a few minutes.",
+      SERVICE_UNAVAILABLE: "The payment service is briefly unavailable. No payment was made: try again in a few seconds.",
       unknown: (status) => `Something went wrong (error ${status}). Please try again.`,
     },
   },
@@ -242,6 +243,8 @@ const TEXTS = {
       PROVIDER_REJECTED: "L'opérateur a refusé le paiement.",
       PROVIDER_UNAVAILABLE:
         "Le service mobile money ne répond pas pour le moment. Aucun paiement n'a été effectué : réessayez dans quelques minutes.",
+      SERVICE_UNAVAILABLE:
+        "Le service de paiement est momentanément indisponible. Aucun paiement n'a été effectué : réessayez dans quelques secondes.",
       unknown: (status) => `Une erreur est survenue (erreur ${status}). Merci de réessayer.`,
     },
   },

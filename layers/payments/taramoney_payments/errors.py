@@ -65,6 +65,12 @@ class PaymentNotFound(PaymentError):
     status, code, title = HTTPStatus.NOT_FOUND, "PAYMENT_NOT_FOUND", "Payment not found"
 
 
+class ServiceUnavailable(PaymentError):
+    """Our own storage (DynamoDB, Secrets Manager) failed after botocore's retries; nothing was ordered."""
+
+    status, code, title = HTTPStatus.SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "Service temporarily unavailable"
+
+
 class ProviderRejected(PaymentError):
     status, code, title = HTTPStatus.BAD_GATEWAY, "PROVIDER_REJECTED", "Payment refused by the provider"
 
