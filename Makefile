@@ -37,10 +37,14 @@ $(CHECKOV_VENV)/.installed:
 
 .PHONY: help
 help: ## Show the targets
-	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 .PHONY: venv
 venv: $(VENV)/.installed ## Create the development environment
+
+.PHONY: environments
+environments: ## Create the three virtual environments (app, SAM CLI, checkov) side by side
+	@$(MAKE) --no-print-directory -j3 -Otarget $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
 .PHONY: run
 run: $(VENV)/.installed ## The whole service locally, no Docker: API :3000, webhook :3001, AWS :5000, Taramoney simulator :3002
@@ -74,7 +78,7 @@ audit: $(CHECKOV_VENV)/.installed ## pip-audit of the pinned dependencies (fails
 	AUDIT=$(CHECKOV_VENV)/bin/pip-audit .ci/audit
 
 .PHONY: test
-test: lint validate checkov ## Lint, validate the template, checkov, pip-audit (warns when offline) and every test
+test: environments lint validate checkov ## Lint, validate the template, checkov, pip-audit (warns when offline) and every test
 	AUDIT=$(CHECKOV_VENV)/bin/pip-audit AUDIT_OFFLINE_OK=1 .ci/audit
 	$(PY) -m pytest
 
