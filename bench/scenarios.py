@@ -18,7 +18,7 @@ from taramoney_payments.clock import isoformat
 from taramoney_payments.models import Payment, PaymentStatus
 from taramoney_payments.parking import ParkedWebhook
 from taramoney_payments.repository import PAYMENT_ENTITY, PENDING_MARKER, payment_key, to_attributes
-from taramoney_payments.webhook_tokens import webhook_token
+from taramoney_payments.webhook_tokens import webhook_url
 
 ROOT = Path(__file__).resolve().parent.parent
 BUSINESS_ID = "local-business"  # the simulator's (local_stack.simulator.DEFAULT_BUSINESS_ID)
@@ -109,7 +109,8 @@ def webhook_body(payment: Payment, status: str = "SUCCESS") -> str:
 
 def webhook_event(payment: Payment, signing_key: str) -> dict[str, Any]:
     event = sample("webhook/success.json")
-    path = f"/payments/{payment.payment_id}/{webhook_token(payment.payment_id, signing_key)}"
+    # The path of the address the payments API hands Taramoney (no base: the event has the host).
+    path = webhook_url("", payment.payment_id, signing_key)
     event["rawPath"] = event["requestContext"]["http"]["path"] = path
     event["body"] = webhook_body(payment)
     event["headers"]["content-length"] = str(len(event["body"]))
