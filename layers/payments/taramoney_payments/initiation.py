@@ -129,21 +129,18 @@ class PaymentInitiator:
                 "The payment provider did not answer in time; the payment stays PENDING until it settles",
                 payment_id=payment.payment_id,
             ) from error
-        except OrderOutcomeUnknown as error:
-            count(PaymentMetric.PROVIDER_ERRORS, reason="OUTCOME_UNKNOWN")
-            logger.warning("Taramoney's answer unusable, payment left PENDING", extra={"reason": str(error)})
-            raise ProviderUnavailable(
-                "The payment provider answered with an error; the payment stays PENDING until it settles",
-                payment_id=payment.payment_id,
-            ) from error
         except Exception as error:
+            # An unusable answer, or whatever else broke: the order may have reached Taramoney,
+            # so the payment stays PENDING and the answer names it; a retry does not order again.
             count(PaymentMetric.PROVIDER_ERRORS, reason="OUTCOME_UNKNOWN")
-            # Whatever broke, the order may have reached Taramoney: as for an unusable answer,
-            # the payment stays PENDING and the answer names it, so a retry does not order again.
-            logger.exception("The call to Taramoney failed unexpectedly, payment left PENDING")
+            if isinstance(error, OrderOutcomeUnknown):
+                logger.warning("Taramoney's answer unusable, payment left PENDING", extra={"reason": str(error)})
+                detail = "The payment provider answered with an error"
+            else:
+                logger.exception("The call to Taramoney failed unexpectedly, payment left PENDING")
+                detail = "The payment provider's answer could not be read"
             raise ProviderUnavailable(
-                "The payment provider's answer could not be read; the payment stays PENDING until it settles",
-                payment_id=payment.payment_id,
+                f"{detail}; the payment stays PENDING until it settles", payment_id=payment.payment_id
             ) from error
         count(PaymentMetric.PAYMENTS_INITIATED, vendor=_vendor_dimension(accepted.vendor))
         logger.info("Payment order accepted", extra={"vendor": accepted.vendor})
