@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 import pytest
 from moto.dynamodb.responses import DynamoHandler
+from pytest_httpserver import HTTPServer
 
 from tests.lambda_runtime import LambdaContext, load_event, load_handler_module
 
@@ -31,6 +32,16 @@ ORANGE_ACCEPTS = {
     "vendor": "ORANGE_CAMEROON",
 }
 MTN_ACCEPTS = {"message": "API_ORDER_SUCESSFULL", "status": "SUCCESS", "ussdCode": "*126#", "vendor": "MTN_CAMEROON"}
+
+
+def taramoney_accepting_every_order(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> HTTPServer:
+    """Point the functions at ``httpserver`` as Taramoney, which accepts every order (Orange)."""
+    from tests.conftest import reset_service_caches
+
+    monkeypatch.setenv("TARAMONEY_API_URL", httpserver.url_for(TARAMONEY_PATH))
+    reset_service_caches()
+    httpserver.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
+    return httpserver
 
 
 def payment_body(**changes: Any) -> dict[str, Any]:

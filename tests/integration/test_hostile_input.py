@@ -18,8 +18,13 @@ from pytest_httpserver import HTTPServer
 
 from local_stack.resources import Stack
 from taramoney_payments.http_security import SECURITY_HEADERS
-from tests.conftest import reset_service_caches
-from tests.integration.payments_api_harness import ORANGE_ACCEPTS, TARAMONEY_PATH, Answer, Api, Store, payment_body
+from tests.integration.payments_api_harness import (
+    Answer,
+    Api,
+    Store,
+    payment_body,
+    taramoney_accepting_every_order,
+)
 
 PROBLEM = "application/problem+json"
 # SPEC section 3: what POST /payments may answer.
@@ -30,10 +35,7 @@ DOCUMENTED_STATUSES = {201, 400, 409, 413, 422, 429, 502, 504}
 def taramoney(
     aws: Stack, function_env: dict[str, str], httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> HTTPServer:
-    monkeypatch.setenv("TARAMONEY_API_URL", httpserver.url_for(TARAMONEY_PATH))
-    reset_service_caches()
-    httpserver.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
-    return httpserver
+    return taramoney_accepting_every_order(httpserver, monkeypatch)
 
 
 @pytest.fixture

@@ -19,9 +19,12 @@ from pytest_httpserver import HTTPServer
 
 from local_stack.resources import Stack
 from tests.captured_output import Output, follow_stdout
-from tests.conftest import REGION, TEST_BUSINESS_ID, reset_service_caches
+from tests.conftest import REGION, TEST_BUSINESS_ID
 from tests.dynamodb_stream import TableStream
-from tests.integration.payments_api_harness import ORANGE_ACCEPTS, TARAMONEY_PATH, payment_body
+from tests.integration.payments_api_harness import (
+    payment_body,
+    taramoney_accepting_every_order,
+)
 from tests.integration.webhook_support import add_pending_payment, webhook_event
 from tests.lambda_runtime import LambdaContext, load_event, load_handler_module
 
@@ -50,10 +53,7 @@ def capture(capsys: pytest.CaptureFixture[str]) -> Iterator[Capture]:
 def taramoney(
     aws: Stack, function_env: dict[str, str], httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> HTTPServer:
-    monkeypatch.setenv("TARAMONEY_API_URL", httpserver.url_for(TARAMONEY_PATH))
-    reset_service_caches()
-    httpserver.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
-    return httpserver
+    return taramoney_accepting_every_order(httpserver, monkeypatch)
 
 
 def start_payment(request_id: str) -> dict[str, Any]:
