@@ -13,6 +13,7 @@ from taramoney_payments.phone import (
     UnsupportedOperator,
     Vendor,
     mask_phone,
+    national_digits,
     normalise_phone,
     parse_mobile_number,
 )
@@ -177,3 +178,33 @@ def test_mask_of_a_number_never_contains_it(national: str) -> None:
     assert national not in masked
     assert masked.startswith(national[:3])
     assert masked.endswith(national[-3:])
+
+
+@FAST
+@given(data=st.data(), national=national_numbers)
+def test_national_digits_of_any_spelling_are_the_number(data: st.DataObject, national: str) -> None:
+    assert national_digits(data.draw(spellings(national))) == national
+
+
+@FAST
+@given(
+    prefix=st.sampled_from(["", "237", "+237", "00237", "+33", "0033", "+", "0", "2376"]),
+    digits=st.text(alphabet="0123456789", min_size=7, max_size=11),
+    separator=st.sampled_from(["", " ", ".", "-"]),
+)
+def test_national_digits_agree_with_the_full_parser_wherever_it_accepts(
+    prefix: str, digits: str, separator: str
+) -> None:
+    # the webhook reads phoneNumber without phonenumbers: it must never read a valid number differently
+    text = f"{prefix}{separator}{digits[:3]}{separator}{digits[3:]}"
+    try:
+        expected = normalise_phone(text)
+    except InvalidPhoneNumber:
+        return
+    assert national_digits(text) == expected
+
+
+@pytest.mark.parametrize("text", ["+33612345678", "0033612345678", "+655123456", "65512345", "6551234567", "call me"])
+def test_national_digits_refuse_what_is_not_spelled_as_a_cameroon_number(text: str) -> None:
+    with pytest.raises(InvalidPhoneNumber):
+        national_digits(text)

@@ -22,12 +22,16 @@ __all__ = [
     "UnsupportedOperator",
     "Vendor",
     "mask_phone",
+    "national_digits",
     "normalise_phone",
     "parse_mobile_number",
 ]
 
 # What a customer may type: digits with an optional leading + and spaces, dots or dashes.
 _ACCEPTED_CHARACTERS = re.compile(r"^\+?[0-9][0-9 .\-]*$")
+_SEPARATORS = re.compile(r"[ .\-]")
+# 6XXXXXXXX (mobile) or 2XXXXXXXX (fixed), alone or after 237, +237 or 00237.
+_CAMEROON_SPELLING = re.compile(r"(?:(?:\+|00)?237)?([26]\d{8})")
 
 
 class Vendor(StrEnum):
@@ -71,6 +75,21 @@ class MobileNumber:
 def normalise_phone(raw: str) -> str:
     """The 9-digit national form of any accepted spelling of a Cameroon number, or raise."""
     return str(_parse_cameroon_mobile(raw).national_number)
+
+
+def national_digits(raw: str) -> str:
+    """The 9 national digits of a number spelled as a Cameroon number, without loading ``phonenumbers``.
+
+    For comparing a number someone reports with a number ``parse_mobile_number`` already
+    validated (the webhook's ``phoneNumber`` against its payment's): the same digits are
+    the same number, so the check of the allocated ranges is left to that comparison.
+    Agrees with ``normalise_phone`` on every number it accepts. Raises ``InvalidPhoneNumber``.
+    """
+    text = raw.strip()
+    spelled = _CAMEROON_SPELLING.fullmatch(_SEPARATORS.sub("", text)) if _ACCEPTED_CHARACTERS.match(text) else None
+    if spelled is None:
+        raise InvalidPhoneNumber("not a Cameroon phone number")
+    return spelled.group(1)
 
 
 def parse_mobile_number(raw: str, *, require_supported_operator: bool = True) -> MobileNumber:

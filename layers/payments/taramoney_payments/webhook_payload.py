@@ -3,7 +3,8 @@
 Taramoney documents seven fields and real deliveries carry more (``amount`` and
 ``originalAmount`` as strings, ``invoiceUrl``, ``transactionId``, ...): unknown fields
 are kept, never refused. ``status`` is SUCCESS or FAILURE in any case, dates must carry
-an offset, and ``phoneNumber`` may be spelled any way a customer could type it. Only
+an offset, and ``phoneNumber`` may be spelled any way a customer could type it (it is
+read as its 9 national digits, which the settlement compares with the payment's). Only
 the fields the settlement needs are required; a genuine callback missing one of the
 others is still worth more than a 400 Taramoney will never retry.
 """
@@ -26,7 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from .errors import FieldError, InvalidWebhookPayload, MalformedJson, PayloadTooLarge
 from .models import PaymentStatus
-from .phone import InvalidPhoneNumber, normalise_phone
+from .phone import InvalidPhoneNumber, national_digits
 
 MAX_WEBHOOK_BYTES = 16 * 1024
 _SETTLED = {PaymentStatus.SUCCESS, PaymentStatus.FAILURE}
@@ -44,7 +45,7 @@ def _settled(status: PaymentStatus) -> PaymentStatus:
 
 def _national_phone(value: str) -> str:
     try:
-        return normalise_phone(value)
+        return national_digits(value)
     except InvalidPhoneNumber as error:
         raise PydanticCustomError("invalid_phone_number", "{reason}", {"reason": str(error)}) from error
 
