@@ -21,7 +21,7 @@ from taramoney_payments.errors import MethodNotAllowed, PaymentError
 from taramoney_payments.http_security import with_security_headers
 from taramoney_payments.observability import logger, metrics, tracer
 from taramoney_payments.problems import PROBLEM_CONTENT_TYPE, problem_json
-from taramoney_payments.services import webhook_receiver
+from taramoney_payments.services import webhook_parking, webhook_receiver
 from taramoney_payments.snapstart import prepare_snapshot
 from taramoney_payments.webhook_receiver import WebhookRequest
 
@@ -63,5 +63,6 @@ def _answer(status: int, body: str, content_type: str, headers: dict[str, str] |
     return with_security_headers(answer)
 
 
-# With SnapStart, restored environments start with the clients and services built (no secret read).
-prepare_snapshot(webhook_receiver, lambda: fail_fast_aws_client("secretsmanager"))
+# With SnapStart, restored environments start with the clients and services built (no secret read),
+# the parking queue's too: an on-demand start makes that one only when a webhook is first parked.
+prepare_snapshot(webhook_receiver, webhook_parking, lambda: fail_fast_aws_client("secretsmanager"))

@@ -74,7 +74,7 @@ def parking_down(monkeypatch: pytest.MonkeyPatch) -> None:
         "send_message",
         lambda: EndpointConnectionError(endpoint_url="https://sqs.eu-west-1.amazonaws.com"),
     )
-    monkeypatch.setattr(webhook_receiver(), "_parking", WebhookParking(failing, parking.queue_url))
+    monkeypatch.setattr(webhook_receiver(), "_parking", lambda: WebhookParking(failing, parking.queue_url))
 
 
 def parked_messages(function_env: dict[str, str]) -> list[dict[str, Any]]:

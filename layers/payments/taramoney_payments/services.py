@@ -115,8 +115,11 @@ def webhook_parking() -> WebhookParking:
 
 @cache
 def webhook_receiver() -> WebhookReceiver:
-    """The webhook's wiring: clients that fail fast, so a payload is parked before the function times out."""
+    """The webhook's wiring: clients that fail fast, so a payload is parked before the function times out.
+
+    The queue's client is made when a webhook is first parked: the happy path never needs it.
+    """
     from .webhook_receiver import WebhookReceiver
 
     repository = PaymentRepository(fail_fast_aws_client("dynamodb"), get_settings().payments_table_name)
-    return WebhookReceiver(repository, webhook_parking(), load_credentials)
+    return WebhookReceiver(repository, webhook_parking, load_credentials)

@@ -75,7 +75,7 @@ class WebhookReceiver:
     def __init__(
         self,
         repository: PaymentRepository,
-        parking: WebhookParking,
+        parking: Callable[[], WebhookParking],
         credentials: Callable[[], MerchantCredentials],
         *,
         clock: Callable[[], datetime] = utc_now,
@@ -186,7 +186,7 @@ class WebhookReceiver:
         delivery: Delivery | None = None,
     ) -> WebhookReceipt:
         try:
-            message_id = self._parking.park(
+            message_id = self._parking().park(
                 payment_id,
                 raw_payload,
                 received_at=received_at,
