@@ -75,8 +75,14 @@ class PaymentRequest(_Camel):
     """
 
     # Only the documented camelCase names: ``product_id`` is an unknown field, not an alias.
+    # Built on first use: only the payments API validates requests, every function loads this module.
     model_config = ConfigDict(
-        extra="forbid", strict=True, alias_generator=to_camel, populate_by_name=False, validate_by_name=False
+        extra="forbid",
+        strict=True,
+        alias_generator=to_camel,
+        populate_by_name=False,
+        validate_by_name=False,
+        defer_build=True,
     )
 
     product_id: ProductId

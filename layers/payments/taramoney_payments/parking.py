@@ -32,7 +32,8 @@ def sha256_hex(text: str) -> str:
 
 
 class ParkedWebhook(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+    # Built on first use: the webhook loads this module but parks only when the table fails.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, defer_build=True)
 
     payment_id: str  # ours; only claimed by the caller while ``caller_verified`` is False
     payload: str  # the body exactly as Taramoney sent it
