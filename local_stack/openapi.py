@@ -2,7 +2,8 @@
 
 The payments API's resolver gives the operations (paths, summaries, success answers and
 the payment view's schema, from the routes' own declarations); this module adds what
-a route does not declare: the request bodies (the pydantic models that read them), the
+a route does not declare: the request bodies (the pydantic model that reads a payment
+request; for the webhook, which reads its body without pydantic, a model of its own), the
 ``Idempotency-Key`` header, every refusal as RFC 9457 problem details (built by the
 same ``problem_body`` the functions answer with), examples, servers, and the webhook
 that Taramoney calls on the function URL.
@@ -22,9 +23,10 @@ from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
 
 from .template import ROOT
 
@@ -45,7 +47,11 @@ from taramoney_payments import errors  # noqa: E402 - the layer is on the path o
 from taramoney_payments.models import Payment, PaymentRequest, PaymentStatus  # noqa: E402
 from taramoney_payments.problems import PROBLEM_CONTENT_TYPE, problem_body  # noqa: E402
 from taramoney_payments.requests_parsing import MAX_BODY_BYTES  # noqa: E402
-from taramoney_payments.webhook_payload import MAX_WEBHOOK_BYTES, WebhookPayload  # noqa: E402
+from taramoney_payments.webhook_payload import (  # noqa: E402
+    MAX_IDENTIFIER_CHARS,
+    MAX_PHONE_NUMBER_CHARS,
+    MAX_WEBHOOK_BYTES,
+)
 
 
 class FieldProblem(BaseModel):
@@ -69,6 +75,27 @@ class ProblemDetails(BaseModel):
     payment_id: str | None = Field(
         default=None, alias="paymentId", description="The payment the refusal concerns, when one was stored"
     )
+
+
+_Identifier = Annotated[str, StringConstraints(min_length=1, max_length=MAX_IDENTIFIER_CHARS)]
+
+
+class WebhookPayload(BaseModel):
+    """The webhook's body, for the document only: the function reads it with ``read_webhook_payload``.
+
+    That reader is standard library (for the webhook's cold start), so its schema is told
+    here; ``tests/unit/test_openapi.py`` keeps the two to the same fields and limits.
+    """
+
+    model_config = ConfigDict(extra="allow", alias_generator=to_camel)
+
+    business_id: _Identifier
+    status: str
+    phone_number: Annotated[str, StringConstraints(max_length=MAX_PHONE_NUMBER_CHARS)]
+    payment_id: _Identifier | None = None
+    collection_id: _Identifier | None = None
+    creation_date: AwareDatetime | None = None
+    change_date: AwareDatetime | None = None
 
 
 class WebhookReceipt(BaseModel):
@@ -245,7 +272,7 @@ _CLIENT_NOTES: dict[str, dict[str, Any]] = {
     },
     "WebhookPayload": {
         "": "What Taramoney posts to a payment's `webHookUrl`. Unknown fields are accepted and kept.",
-        "status": {"$ref": None, "type": "string", "description": "SUCCESS or FAILURE, in any case"},
+        "status": {"title": None, "description": "SUCCESS or FAILURE, in any case"},
         "phoneNumber": {"description": "The paying number, in any spelling; must be the payment's"},
         "paymentId": {"description": "Taramoney's id for the transaction (ours is in the address)"},
     },

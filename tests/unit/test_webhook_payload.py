@@ -59,7 +59,7 @@ def test_dates_without_an_offset_are_refused(date: str) -> None:
 
 def test_unknown_fields_are_kept_and_amounts_may_be_strings() -> None:
     payload = read(amount="100", originalAmount="98", invoiceUrl="https://x.example/i/1", transactionId=7)
-    assert payload.model_extra == {
+    assert payload.extra == {
         "amount": "100",
         "originalAmount": "98",
         "invoiceUrl": "https://x.example/i/1",
