@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,6 +10,8 @@ from openapi_spec_validator import validate
 
 from local_stack.openapi import DOCUMENT, build_document, render
 from local_stack.template import load_template
+from taramoney_payments.errors import FieldError, InvalidWebhookPayload
+from taramoney_payments.webhook_payload import DOCUMENTED_FIELDS, REQUIRED_FIELDS, read_webhook_payload
 
 # SPEC section 3: the API's refusals, (operation, status, code).
 API_REFUSALS = [
@@ -98,3 +101,43 @@ def test_the_webhook_and_its_answers_are_documented(document: dict[str, Any]) ->
     assert body["schema"] == {"$ref": "#/components/schemas/WebhookPayload"}
     receipt = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert receipt == {"$ref": "#/components/schemas/WebhookReceipt"}
+
+
+def test_the_documented_webhook_body_is_the_one_the_webhook_reads(document: dict[str, Any]) -> None:
+    # given the documented body and its example (the webhook reads it without the model that documents it)
+    schema = document["components"]["schemas"]["WebhookPayload"]
+    media = document["paths"][WEBHOOK_PATH]["post"]["requestBody"]["content"]["application/json"]
+    example = media["examples"]["success"]["value"]
+    assert (set(schema["properties"]), set(schema["required"])) == (DOCUMENTED_FIELDS, REQUIRED_FIELDS)
+    assert set(example) == DOCUMENTED_FIELDS
+    # when the example is read, then every documented field is read, none kept as an unknown one
+    assert read_webhook_payload(json.dumps(example).encode()).extra == {}
+    # and an undocumented field is kept, not read
+    assert read_webhook_payload(json.dumps({**example, "amount": "100"}).encode()).extra == {"amount": "100"}
+    # and each field is required exactly when the document says so
+    for name in schema["properties"]:
+        without = json.dumps({key: value for key, value in example.items() if key != name}).encode()
+        if name in schema["required"]:
+            with pytest.raises(InvalidWebhookPayload) as refusal:
+                read_webhook_payload(without)
+            assert refusal.value.errors == [FieldError(name, "Field required")]
+        else:
+            assert read_webhook_payload(without).extra == {}
+
+
+@pytest.mark.parametrize("name", ["businessId", "paymentId", "collectionId", "phoneNumber"])
+def test_the_documented_length_limits_are_the_webhooks(document: dict[str, Any], name: str) -> None:
+    # given the longest value the document allows for a field
+    schema = document["components"]["schemas"]["WebhookPayload"]["properties"][name]
+    longest = next(option for option in schema.get("anyOf", [schema]) if option["type"] == "string")["maxLength"]
+    media = document["paths"][WEBHOOK_PATH]["post"]["requestBody"]["content"]["application/json"]
+    example = media["examples"]["success"]["value"]
+
+    def spelled(length: int) -> str:  # a valid value of that length (a number padded with spaces)
+        return "00237" + " " * (length - 14) + "655123456" if name == "phoneNumber" else "x" * length
+
+    # when it is sent, then it is read; one character more is refused, naming the limit
+    read_webhook_payload(json.dumps({**example, name: spelled(longest)}).encode())
+    with pytest.raises(InvalidWebhookPayload) as refusal:
+        read_webhook_payload(json.dumps({**example, name: spelled(longest + 1)}).encode())
+    assert [(error.field, str(longest) in error.message) for error in refusal.value.errors] == [(name, True)]
