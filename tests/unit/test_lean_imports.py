@@ -34,6 +34,7 @@ API_ONLY = [
     "taramoney_payments.taramoney",
     "taramoney_payments.initiation",
     "taramoney_payments.idempotency",
+    "taramoney_payments.payment_request",
     "aws_lambda_powertools.utilities.idempotency",
     "aws_lambda_powertools.event_handler",
 ]
@@ -41,8 +42,9 @@ FORBIDDEN = {
     "payments_api": [*NOWHERE, "requests"],  # requests comes with the first order, not at import
     "webhook": [*NOWHERE, *API_ONLY],
     "parked_webhooks": [*NOWHERE, *API_ONLY],
-    "event_publisher": [*NOWHERE, *API_ONLY, "phonenumbers"],
-    "payment_expiry": [*NOWHERE, *API_ONLY, "phonenumbers"],
+    # They read payments as plain Python: no validation library at all.
+    "event_publisher": [*NOWHERE, *API_ONLY, "phonenumbers", "pydantic"],
+    "payment_expiry": [*NOWHERE, *API_ONLY, "phonenumbers", "pydantic"],
 }
 
 
