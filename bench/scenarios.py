@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -131,7 +132,7 @@ def stream_event(payments: list[Payment]) -> dict[str, Any]:
     for index, payment in enumerate(payments):
         record = copy.deepcopy(template)
         now = isoformat(datetime.now(UTC))
-        settled = payment.model_copy(update={"status": PaymentStatus.SUCCESS})
+        settled = replace(payment, status=PaymentStatus.SUCCESS)
         record["eventID"] = f"{index:032x}"
         record["dynamodb"]["Keys"] = payment_key(payment.payment_id)
         record["dynamodb"]["OldImage"] = payment_item(payment)

@@ -118,6 +118,7 @@ def _stubbed(client: Any, answers: list[tuple[str, dict[str, Any]]], count: int)
 
 
 def _cases(function: str, signing_key: str) -> dict[str, tuple[Callable[[int], None], Callable[[Any], bool]]]:
+    from dataclasses import replace
     from datetime import timedelta
 
     from bench import scenarios
@@ -181,7 +182,7 @@ def _cases(function: str, signing_key: str) -> dict[str, tuple[Callable[[int], N
         return {"publish (batch of 1)": (prepare, no_failures)}
     due = scenarios.pending_payment(payment.payment_id, payment.phone_number, expires_in=timedelta(seconds=-1))
     key = {"pk": pending["pk"], "awaitingExpiry": {"S": "PENDING"}, "expiresAt": {"S": due.view()["expiresAt"]}}
-    expired = scenarios.payment_item(due.model_copy(update={"status": PaymentStatus.EXPIRED}))
+    expired = scenarios.payment_item(replace(due, status=PaymentStatus.EXPIRED))
     _events["expiry run (1 due)"] = scenarios.scheduled_event
     dynamodb = aws_client("dynamodb")
     return {

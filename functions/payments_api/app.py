@@ -22,8 +22,9 @@ from taramoney_payments.errors import PaymentError, PaymentNotFound, ServiceUnav
 from taramoney_payments.http_security import with_security_headers
 from taramoney_payments.idempotency import answer_once
 from taramoney_payments.idempotency import config as idempotency_config
-from taramoney_payments.models import Payment, PaymentRequest
+from taramoney_payments.models import Payment
 from taramoney_payments.observability import bind_payment, logger, metrics, tracer
+from taramoney_payments.payment_request import PaymentRequest
 from taramoney_payments.problems import PROBLEM_CONTENT_TYPE, problem_body, problem_json
 from taramoney_payments.requests_parsing import check_json_content_type, read_idempotency_key, read_payment_request
 from taramoney_payments.services import payment_initiator, payment_repository

@@ -60,7 +60,7 @@ def test_the_detail_is_the_payment_view_plus_previous_status_and_event_id() -> N
     # then the detail is the view, nothing of the table's own bookkeeping
     assert event is not None
     assert EVENT_SOURCE == "taramoney.payments"
-    expected_view = Payment.model_validate(after).view()
+    expected_view = Payment.from_view(after).view()
     assert event.detail() == {**expected_view, "previousStatus": "PENDING", "eventId": "pay_123:SUCCESS"}
     assert "pk" not in event.detail()
     assert "entityType" not in event.detail()

@@ -34,6 +34,7 @@ API_ONLY = [
     "taramoney_payments.taramoney",
     "taramoney_payments.initiation",
     "taramoney_payments.idempotency",
+    "taramoney_payments.payment_request",
     "aws_lambda_powertools.utilities.idempotency",
     "aws_lambda_powertools.event_handler",
 ]
@@ -41,8 +42,9 @@ FORBIDDEN = {
     "payments_api": [*NOWHERE, "requests"],  # requests comes with the first order, not at import
     "webhook": [*NOWHERE, *API_ONLY],
     "parked_webhooks": [*NOWHERE, *API_ONLY],
-    "event_publisher": [*NOWHERE, *API_ONLY, "phonenumbers"],
-    "payment_expiry": [*NOWHERE, *API_ONLY, "phonenumbers"],
+    # They read payments as plain Python: no validation library at all.
+    "event_publisher": [*NOWHERE, *API_ONLY, "phonenumbers", "pydantic"],
+    "payment_expiry": [*NOWHERE, *API_ONLY, "phonenumbers", "pydantic"],
 }
 
 
@@ -72,3 +74,18 @@ def test_with_tracing_on_the_x_ray_sdk_is_loaded() -> None:
     loaded = modules_after_import("webhook", **environment)
 
     assert "aws_xray_sdk.core" in loaded
+
+
+def test_checking_an_operator_loads_no_other_countrys_carrier_data() -> None:
+    script = (
+        "import json, sys; sys.path[:0] = ['layers/payments'];"
+        "from taramoney_payments.phone import parse_mobile_number; parse_mobile_number('+237 650 12 34 56');"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    answer = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
+    )
+    loaded = set(json.loads(answer.stdout))
+
+    assert "phonenumbers" in loaded
+    assert sorted(name for name in loaded if name.startswith("phonenumbers.carrier")) == []

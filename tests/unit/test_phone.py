@@ -208,3 +208,28 @@ def test_national_digits_agree_with_the_full_parser_wherever_it_accepts(
 def test_national_digits_refuse_what_is_not_spelled_as_a_cameroon_number(text: str) -> None:
     with pytest.raises(InvalidPhoneNumber):
         national_digits(text)
+
+
+def test_the_cameroon_operator_table_is_phonenumbers_own() -> None:
+    # after a phonenumbers upgrade: `make carriers` regenerates taramoney_payments/cameroon_carriers.py
+    import phonenumbers
+    from phonenumbers.carrierdata import CARRIER_DATA
+
+    from taramoney_payments import cameroon_carriers
+
+    expected = {prefix: names["en"] for prefix, names in CARRIER_DATA.items() if prefix.startswith("237")}
+    assert expected == cameroon_carriers.OPERATORS_BY_PREFIX
+    assert phonenumbers.__version__ == cameroon_carriers.PHONENUMBERS_VERSION
+
+
+@FAST
+@given(national=st.from_regex(r"\A6[0-9]{8}\Z"))
+def test_every_valid_number_gets_the_operator_phonenumbers_names(national: str) -> None:
+    import phonenumbers
+    from phonenumbers import carrier
+
+    from taramoney_payments.cameroon_carriers import operator_of
+
+    number = phonenumbers.parse(national, "CM")
+    if phonenumbers.is_valid_number_for_region(number, "CM"):
+        assert operator_of(national) == carrier.name_for_valid_number(number, "en")

@@ -2,7 +2,8 @@
 
 Each module is one room:
 - ``models``, ``phone``, ``errors``, ``problems``: the payment, Cameroon numbers, refusals;
-- ``initiation`` (with ``taramoney``, ``idempotency``, ``requests_parsing``): starting a payment;
+- ``initiation`` (with ``payment_request``, ``requests_parsing``, ``taramoney``, ``idempotency``):
+  starting a payment;
 - ``webhook_receiver`` (with ``webhook_tokens``, ``webhook_payload``, ``parking``) and
   ``settlement``: Taramoney's callback and the state machine it drives;
 - ``outbox``, ``events``, ``publisher``: announcing stored status changes on EventBridge;

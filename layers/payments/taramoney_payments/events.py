@@ -60,4 +60,4 @@ def event_for_change(old_image: Mapping[str, Any] | None, new_image: Mapping[str
     previous, current = str(old_image.get("status")), str(new_image.get("status"))
     if previous == current or current not in DETAIL_TYPES:
         return None
-    return PaymentEvent(payment=Payment.model_validate(dict(new_image)), previous_status=PaymentStatus(previous))
+    return PaymentEvent(payment=Payment.from_view(new_image), previous_status=PaymentStatus(previous))

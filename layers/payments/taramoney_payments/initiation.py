@@ -16,6 +16,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from .clock import utc_now
@@ -27,8 +28,9 @@ from .errors import (
     ProviderUnavailable,
     TooManyPendingPayments,
 )
-from .models import Payment, PaymentRequest, PaymentStatus
+from .models import Payment, PaymentStatus
 from .observability import PaymentMetric, bind_payment, count, logger
+from .payment_request import PaymentRequest
 from .phone import Vendor, mask_phone
 from .repository import PaymentAlreadyStored, PaymentRepository, PhoneLimitReached
 from .taramoney import (
@@ -154,9 +156,7 @@ class PaymentInitiator:
             # the client retry and prompt the customer twice. The payment is stored PENDING and
             # its webhook (or its deadline) settles it; only the USSD code is not kept.
             logger.exception("Order accepted but its vendor and USSD code not stored; answering PENDING")
-            return payment.model_copy(
-                update={"vendor": accepted.vendor, "ussd_code": accepted.ussd_code, "updated_at": now}
-            )
+            return replace(payment, vendor=accepted.vendor, ussd_code=accepted.ussd_code, updated_at=now)
 
     def _place_order(self, order: PaymentOrder, credentials: MerchantCredentials) -> OrderAccepted:
         started = time.perf_counter()

@@ -1,26 +1,20 @@
-"""The payment, the request that starts one, and the view clients read."""
+"""The payment: as stored, as the API shows it, as every event carries it.
+
+Plain Python (no pydantic): every function reads and writes payments, and the webhook's
+cold start should not pay for a validation library to read what this service stored
+itself. What a client sends is validated in ``payment_request``.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
-
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    StringConstraints,
-    ValidationInfo,
-    field_validator,
-)
-from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from typing import Any, ClassVar
 
 from .clock import isoformat
-from .phone import InvalidPhoneNumber, UnsupportedOperator, parse_mobile_number
 
 CURRENCY = "XAF"
 
@@ -32,83 +26,17 @@ class PaymentStatus(StrEnum):
     EXPIRED = "EXPIRED"
 
 
-UtcDatetime = Annotated[datetime, PlainSerializer(isoformat, return_type=str)]
+def camel_case(name: str) -> str:
+    """``product_price`` -> ``productPrice``: the view's spelling of a field."""
+    return re.sub(r"_([a-z])", lambda found: found.group(1).upper(), name)
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise PydanticCustomError("blank_string", "must not be blank")
-    return value
-
-
-_PHONE_MAX_LENGTH = 32
-
-
-def _cameroon_mobile(value: str) -> str:
-    """Replace any accepted spelling by the 9-digit national form, or refuse it."""
-    if len(value) > _PHONE_MAX_LENGTH:  # still "not a phone number" to the client, checked before parsing
-        raise PydanticCustomError("invalid_phone_number", "too long for a phone number")
-    try:
-        return parse_mobile_number(value).national
-    except UnsupportedOperator as error:
-        raise PydanticCustomError("unsupported_operator", str(error)) from error
-    except InvalidPhoneNumber as error:
-        raise PydanticCustomError("invalid_phone_number", "{reason}", {"reason": str(error)}) from error
-
-
-ProductId = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_not_blank)]
-ProductName = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_not_blank)]
-MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
-MetadataValue = Annotated[str, StringConstraints(max_length=500)]
-CameroonMobile = Annotated[str, AfterValidator(_cameroon_mobile)]
-
-
-class _Camel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-
-class PaymentRequest(_Camel):
-    """The body of ``POST /payments``; unknown fields and loose types are refused.
-
-    Validate with ``context={"min_amount": ..., "max_amount": ...}`` to apply the
-    merchant's configured price range.
-    """
-
-    # Only the documented camelCase names: ``product_id`` is an unknown field, not an alias.
-    # Built on first use: only the payments API validates requests, every function loads this module.
-    model_config = ConfigDict(
-        extra="forbid",
-        strict=True,
-        alias_generator=to_camel,
-        populate_by_name=False,
-        validate_by_name=False,
-        defer_build=True,
-    )
-
-    product_id: ProductId
-    product_name: ProductName
-    product_price: int = Field(description="Whole XAF (FCFA)")
-    phone_number: CameroonMobile = Field(
-        description="Orange or MTN Cameroon number, e.g. 655123456 or +237 6 55 12 34 56"
-    )
-    metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict, max_length=20)
-
-    @field_validator("product_price")
-    @classmethod
-    def _price_in_range(cls, price: int, info: ValidationInfo) -> int:
-        context = info.context or {}
-        low, high = context.get("min_amount", 100), context.get("max_amount", 1_000_000)
-        if not low <= price <= high:
-            raise PydanticCustomError(
-                "amount_out_of_range", "must be between {low} and {high} XAF", {"low": low, "high": high}
-            )
-        return price
-
-
-class Payment(_Camel):
+@dataclass(kw_only=True, slots=True)
+class Payment:
     """A payment as stored and as shown: the fields of the payment view, nothing secret."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    # How pydantic (the local stack's OpenAPI document, Powertools) names the fields: as the view does.
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"alias_generator": camel_case}
 
     payment_id: str
     status: PaymentStatus
@@ -119,15 +47,68 @@ class Payment(_Camel):
     phone_number: str
     vendor: str | None = None
     ussd_code: str | None = None
-    metadata: dict[str, str] = Field(default_factory=dict)
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
-    expires_at: UtcDatetime
-    completed_at: UtcDatetime | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+    completed_at: datetime | None = None
     failure_reason: str | None = None
     provider_payment_id: str | None = None
     collection_id: str | None = None
 
     def view(self) -> dict[str, Any]:
-        """The JSON payment view of the API and of every event."""
-        return self.model_dump(mode="json", by_alias=True)
+        """The JSON payment view of the API and of every event (times in UTC, ``...Z``)."""
+        return {name: _json_value(getattr(self, attribute)) for attribute, name in _VIEW_NAMES.items()}
+
+    @classmethod
+    def from_view(cls, document: Mapping[str, Any]) -> Payment:
+        """The payment a view (or a stored item, deserialised) describes; other keys are ignored."""
+        return cls(
+            payment_id=str(document["paymentId"]),
+            status=PaymentStatus(document["status"]),
+            product_id=str(document["productId"]),
+            product_name=str(document["productName"]),
+            product_price=int(document["productPrice"]),
+            currency=str(document.get("currency") or CURRENCY),
+            phone_number=str(document["phoneNumber"]),
+            vendor=_text_or_none(document.get("vendor")),
+            ussd_code=_text_or_none(document.get("ussdCode")),
+            metadata={str(key): str(value) for key, value in (document.get("metadata") or {}).items()},
+            created_at=_moment(document["createdAt"]),
+            updated_at=_moment(document["updatedAt"]),
+            expires_at=_moment(document["expiresAt"]),
+            completed_at=_moment_or_none(document.get("completedAt")),
+            failure_reason=_text_or_none(document.get("failureReason")),
+            provider_payment_id=_text_or_none(document.get("providerPaymentId")),
+            collection_id=_text_or_none(document.get("collectionId")),
+        )
+
+
+VIEW_FIELDS = tuple(camel_case(attribute.name) for attribute in fields(Payment))
+_VIEW_NAMES = {attribute.name: camel_case(attribute.name) for attribute in fields(Payment)}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return isoformat(value)
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, dict):
+        return dict(value)
+    return value
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _moment(value: Any) -> datetime:
+    """A stored time: ISO 8601 with its offset (``Z`` for UTC)."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise ValueError(f"a payment's times carry their offset, not {value!r}")
+    return moment
+
+
+def _moment_or_none(value: Any) -> datetime | None:
+    return None if value is None else _moment(value)

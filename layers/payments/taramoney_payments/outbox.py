@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import ValidationError
 
 from .events import PaymentEvent, event_for_change
 from .models import PaymentStatus
@@ -46,7 +45,7 @@ class PaymentEventRelay:
         for change in changes:
             try:
                 event = event_for_change(change.old_image, change.new_image)
-            except (ValidationError, ValueError):
+            except (KeyError, TypeError, ValueError):
                 # A payment item the model cannot read: retried, then parked by the
                 # event source's on-failure destination for a human to look at.
                 logger.exception("Unreadable payment change", extra={"change_id": change.change_id})

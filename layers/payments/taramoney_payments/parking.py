@@ -21,9 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
-
 from .clock import isoformat
 
 
@@ -31,13 +28,13 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class ParkedWebhook(BaseModel):
-    # Built on first use: the webhook loads this module but parks only when the table fails.
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, defer_build=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParkedWebhook:
+    """One message of the queue, written by ``to_message`` and read back by ``from_message``."""
 
     payment_id: str  # ours; only claimed by the caller while ``caller_verified`` is False
     payload: str  # the body exactly as Taramoney sent it
-    received_at: AwareDatetime
+    received_at: datetime  # with its offset
     correlation_id: str | None = None  # the webhook request's, so its later logs can be found with it
     # Set only when the caller could not be checked on arrival (see the module's docstring).
     address_token_sha256: str | None = None
@@ -65,7 +62,33 @@ class ParkedWebhook(BaseModel):
 
     @classmethod
     def from_message(cls, body: str) -> ParkedWebhook:
-        return cls.model_validate_json(body)
+        """Read a message back; raises ``ValueError`` for one this service did not write."""
+        try:
+            message = json.loads(body)
+            received_at = datetime.fromisoformat(message["receivedAt"])
+            parked = cls(
+                payment_id=_text(message["paymentId"]),
+                payload=_text(message["payload"]),
+                received_at=received_at,
+                correlation_id=_optional_text(message.get("correlationId")),
+                address_token_sha256=_optional_text(message.get("addressTokenSha256")),
+                shared_secret_sha256=_optional_text(message.get("sharedSecretSha256")),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"not a parked webhook: {error!r}") from None
+        if received_at.tzinfo is None:
+            raise ValueError("not a parked webhook: receivedAt has no offset")
+        return parked
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, not {type(value).__name__}")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
 
 
 @dataclass(frozen=True, slots=True)

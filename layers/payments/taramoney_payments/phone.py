@@ -1,11 +1,10 @@
 """Cameroon mobile numbers: the one normaliser, the operator check and the log mask.
 
 The operator table comes from ``phonenumbers`` (kept current by its maintainers), not
-from a hand-written prefix list. Only ``phonenumbers.carrier`` is imported: the
-geocoder and timezone data are never needed here. Both are imported on first use
-(``phonenumbers`` on the first parse, its carrier data only when an operator is asked
-for): the functions that only mask numbers or read payments never load them.
-"""
+from a hand-written prefix list: ``cameroon_carriers`` is its +237 part, generated from
+it and checked against it by a test, so the carrier data of every other country is never
+loaded. ``phonenumbers`` itself is imported on the first parse: the functions that only
+mask numbers or read payments never load it."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from .cameroon_carriers import operator_of
 from .masking import mask_phone
 
 __all__ = [
@@ -98,12 +98,9 @@ def parse_mobile_number(raw: str, *, require_supported_operator: bool = True) ->
     Spaces, dots and dashes are allowed anywhere. Raises ``InvalidPhoneNumber`` or
     ``UnsupportedOperator``.
     """
-    number = _parse_cameroon_mobile(raw)
-    from phonenumbers import carrier
-
-    operator = carrier.name_for_valid_number(number, "en")
+    national = str(_parse_cameroon_mobile(raw).national_number)
+    operator = operator_of(national)
     vendor = _VENDOR_BY_CARRIER.get(operator.strip().lower())
-    national = str(number.national_number)
     if vendor is None and require_supported_operator:
         raise UnsupportedOperator(operator)
     return MobileNumber(national=national, likely_vendor=vendor)

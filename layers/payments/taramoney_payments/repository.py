@@ -74,7 +74,7 @@ def from_attributes(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def payment_from_item(item: dict[str, Any]) -> Payment:
-    return Payment.model_validate(from_attributes(item))
+    return Payment.from_view(from_attributes(item))
 
 
 class PaymentRepository:

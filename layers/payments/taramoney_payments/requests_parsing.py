@@ -27,7 +27,7 @@ from .errors import (
     RequestValidationFailed,
     UnsupportedOperatorError,
 )
-from .models import PaymentRequest
+from .payment_request import PaymentRequest
 
 MAX_BODY_BYTES = 8 * 1024
 JSON_MEDIA_TYPE = "application/json"

@@ -1,43 +1,77 @@
-"""Typed settings, read once from the function's environment."""
+"""Typed settings, read once from the function's environment.
+
+Standard library only: every function reads its settings on its first invocation, and
+pydantic (its import and first model) would cost the webhook's cold start about half of
+the floor ``make bench`` compares it with. An unset or empty variable takes its default;
+a value that is not of its kind, or out of range, stops the function with every problem named.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+class InvalidSettings(ValueError):
+    """The function's environment holds values it cannot run with."""
 
 
-class Settings(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
     """What the template (or the local stack) configures for every function."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
-
-    payments_table_name: str = Field(alias="PAYMENTS_TABLE_NAME")
-    idempotency_table_name: str = Field("", alias="IDEMPOTENCY_TABLE_NAME")
-    taramoney_secret_id: str = Field("", alias="TARAMONEY_SECRET_ID")
-    taramoney_api_url: str = Field("https://www.dklo.co/api/tara/cmmobile", alias="TARAMONEY_API_URL")
-    webhook_base_url: str = Field("", alias="WEBHOOK_BASE_URL")
-    parked_webhooks_queue_url: str = Field("", alias="PARKED_WEBHOOKS_QUEUE_URL")
-    min_amount: int = Field(100, alias="MIN_AMOUNT", ge=1)
-    max_amount: int = Field(1_000_000, alias="MAX_AMOUNT", ge=1)
-    max_pending_per_phone: int = Field(3, alias="MAX_PENDING_PER_PHONE", ge=1)
-    payment_timeout_minutes: int = Field(15, alias="PAYMENT_TIMEOUT_MINUTES", ge=1)
+    payments_table_name: str
+    idempotency_table_name: str = ""
+    taramoney_secret_id: str = ""
+    taramoney_api_url: str = "https://www.dklo.co/api/tara/cmmobile"
+    webhook_base_url: str = ""
+    parked_webhooks_queue_url: str = ""
+    min_amount: int = 100
+    max_amount: int = 1_000_000
+    max_pending_per_phone: int = 3
+    payment_timeout_minutes: int = 15
     # A finer override, used by the local stack and its tests to expire payments quickly.
-    payment_timeout_seconds_override: int | None = Field(None, alias="PAYMENT_TIMEOUT_SECONDS", ge=1)
-    provider_connect_timeout_seconds: float = Field(3.05, alias="PROVIDER_CONNECT_TIMEOUT_SECONDS", gt=0)
-    provider_read_timeout_seconds: float = Field(15.0, alias="PROVIDER_READ_TIMEOUT_SECONDS", gt=0)
-    secret_max_age_seconds: int = Field(300, alias="SECRET_MAX_AGE_SECONDS", ge=0)
-    event_bus_name: str = Field("", alias="EVENT_BUS_NAME")
-    max_expiries_per_run: int = Field(200, alias="MAX_EXPIRIES_PER_RUN", ge=1)
+    payment_timeout_seconds_override: int | None = None
+    provider_connect_timeout_seconds: float = 3.05
+    provider_read_timeout_seconds: float = 15.0
+    secret_max_age_seconds: int = 300
+    event_bus_name: str = ""
+    max_expiries_per_run: int = 200
     # Reconciliation before expiry: off while empty (Taramoney documents no status endpoint).
-    taramoney_status_url: str = Field("", alias="TARAMONEY_STATUS_URL")
+    taramoney_status_url: str = ""
 
-    @model_validator(mode="after")
-    def _amounts_in_order(self) -> Settings:
-        if self.min_amount > self.max_amount:
-            raise ValueError("MIN_AMOUNT must not exceed MAX_AMOUNT")
-        return self
+    @classmethod
+    def from_environment(cls, environment: Mapping[str, str]) -> Settings:
+        """The settings these variables give; raises ``InvalidSettings`` naming every bad one."""
+        read = _Reader(environment)
+        values: dict[str, Any] = {
+            "payments_table_name": read.text("PAYMENTS_TABLE_NAME", required=True),
+            "idempotency_table_name": read.text("IDEMPOTENCY_TABLE_NAME"),
+            "taramoney_secret_id": read.text("TARAMONEY_SECRET_ID"),
+            "taramoney_api_url": read.text("TARAMONEY_API_URL"),
+            "webhook_base_url": read.text("WEBHOOK_BASE_URL"),
+            "parked_webhooks_queue_url": read.text("PARKED_WEBHOOKS_QUEUE_URL"),
+            "min_amount": read.whole("MIN_AMOUNT", minimum=1),
+            "max_amount": read.whole("MAX_AMOUNT", minimum=1),
+            "max_pending_per_phone": read.whole("MAX_PENDING_PER_PHONE", minimum=1),
+            "payment_timeout_minutes": read.whole("PAYMENT_TIMEOUT_MINUTES", minimum=1),
+            "payment_timeout_seconds_override": read.whole("PAYMENT_TIMEOUT_SECONDS", minimum=1),
+            "provider_connect_timeout_seconds": read.seconds("PROVIDER_CONNECT_TIMEOUT_SECONDS"),
+            "provider_read_timeout_seconds": read.seconds("PROVIDER_READ_TIMEOUT_SECONDS"),
+            "secret_max_age_seconds": read.whole("SECRET_MAX_AGE_SECONDS", minimum=0),
+            "event_bus_name": read.text("EVENT_BUS_NAME"),
+            "max_expiries_per_run": read.whole("MAX_EXPIRIES_PER_RUN", minimum=1),
+            "taramoney_status_url": read.text("TARAMONEY_STATUS_URL"),
+        }
+        if not read.problems:
+            settings = cls(**{name: value for name, value in values.items() if value is not None})
+            if settings.min_amount <= settings.max_amount:
+                return settings
+            read.problems.append("MIN_AMOUNT must not exceed MAX_AMOUNT")
+        raise InvalidSettings("Invalid settings: " + "; ".join(read.problems))
 
     @property
     def payment_timeout_seconds(self) -> int:
@@ -45,9 +79,47 @@ class Settings(BaseModel):
         return self.payment_timeout_seconds_override or self.payment_timeout_minutes * 60
 
 
+class _Reader:
+    """Reads one variable at a time (None when unset or empty), noting every bad value."""
+
+    def __init__(self, environment: Mapping[str, str]) -> None:
+        self._environment = environment
+        self.problems: list[str] = []
+
+    def text(self, name: str, *, required: bool = False) -> str | None:
+        value = self._environment.get(name, "")
+        if required and not value:
+            self.problems.append(f"{name} is required")
+        return value or None
+
+    def whole(self, name: str, *, minimum: int) -> int | None:
+        value = self._environment.get(name, "").strip()
+        if not value:
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            self.problems.append(f"{name} must be a whole number, not {value!r}")
+            return None
+        if number < minimum:
+            self.problems.append(f"{name} must be at least {minimum}, not {number}")
+        return number
+
+    def seconds(self, name: str) -> float | None:
+        value = self._environment.get(name, "").strip()
+        if not value:
+            return None
+        try:
+            number = float(value)
+        except ValueError:
+            self.problems.append(f"{name} must be a number of seconds, not {value!r}")
+            return None
+        if not 0 < number < float("inf"):
+            self.problems.append(f"{name} must be more than 0 seconds, not {value}")
+        return number
+
+
 @cache
 def get_settings() -> Settings:
     """The settings of this container, read from the environment on first use."""
-    known = {field.alias for field in Settings.model_fields.values() if field.alias}
-    values = {name: value for name, value in os.environ.items() if name in known and value != ""}
-    return Settings.model_validate(values)
+    return Settings.from_environment(os.environ)

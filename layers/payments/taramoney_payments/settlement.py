@@ -10,7 +10,7 @@ reconciliation all come through ``settle``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -144,15 +144,14 @@ def settle(repository: PaymentRepository, payment_id: str, delivery: Delivery, *
         )
     except SettlementRefused as refusal:
         return _refused(repository, payment_id, delivery, refusal.current)
-    after = before.model_copy(
-        update={
-            "status": delivery.status,
-            "updated_at": now,
-            "completed_at": now,
-            "failure_reason": delivery.failure_reason,
-            "provider_payment_id": delivery.provider_payment_id or before.provider_payment_id,
-            "collection_id": delivery.collection_id or before.collection_id,
-        }
+    after = replace(
+        before,
+        status=delivery.status,
+        updated_at=now,
+        completed_at=now,
+        failure_reason=delivery.failure_reason,
+        provider_payment_id=delivery.provider_payment_id or before.provider_payment_id,
+        collection_id=delivery.collection_id or before.collection_id,
     )
     count(_SETTLED_METRIC[delivery.status], source=delivery.source)
     if before.status is PaymentStatus.FAILURE:
