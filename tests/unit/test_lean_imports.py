@@ -40,8 +40,9 @@ API_ONLY = [
 ]
 FORBIDDEN = {
     "payments_api": [*NOWHERE, "requests"],  # requests comes with the first order, not at import
-    "webhook": [*NOWHERE, *API_ONLY],
-    "parked_webhooks": [*NOWHERE, *API_ONLY],
+    # They read the webhook's body with the standard library (webhook_payload): no pydantic.
+    "webhook": [*NOWHERE, *API_ONLY, "pydantic"],
+    "parked_webhooks": [*NOWHERE, *API_ONLY, "pydantic"],
     # They read payments as plain Python: no validation library at all.
     "event_publisher": [*NOWHERE, *API_ONLY, "phonenumbers", "pydantic"],
     "payment_expiry": [*NOWHERE, *API_ONLY, "phonenumbers", "pydantic"],
