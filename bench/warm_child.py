@@ -196,9 +196,8 @@ def _cases(function: str, signing_key: str) -> dict[str, tuple[Callable[[int], N
 
 
 def _fake_taramoney() -> None:
-    """Taramoney's success answer, from a transport adapter: the client and ``requests`` still run."""
-    import requests
-    from requests.adapters import BaseAdapter
+    """Taramoney's success answer from a fake connection pool: the client and urllib3's response still run."""
+    import urllib3
 
     from taramoney_payments import taramoney
 
@@ -206,22 +205,13 @@ def _fake_taramoney() -> None:
         {"message": "API_ORDER_SUCESSFULL", "status": "SUCCESS", "ussdCode": "#150*50#", "vendor": "ORANGE_CAMEROON"}
     ).encode()
 
-    class Accepting(BaseAdapter):
-        def send(self, request: Any, **_: Any) -> requests.Response:
-            response = requests.Response()
-            response.status_code = 200
-            response._content = body
-            response.headers["Content-Type"] = "application/json"
-            response.request = request
-            response.url = request.url
-            return response
+    class Accepting(urllib3.PoolManager):
+        def urlopen(self, method: str, url: str, redirect: bool = True, **_: Any) -> urllib3.BaseHTTPResponse:
+            return urllib3.HTTPResponse(body=body, status=200, headers={"Content-Type": "application/json"})
 
-        def close(self) -> None:
-            pass
-
-    session = taramoney._session()
-    session.mount("http://", Accepting())
-    session.mount("https://", Accepting())
+    taramoney._pool.cache_clear()
+    fake = Accepting(headers=taramoney._HEADERS)
+    taramoney._pool = lambda: fake  # type: ignore[assignment]
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ def reset_service_caches() -> None:
         services.webhook_parking,
         services.webhook_receiver,
         idempotency._persistence,
-        taramoney._session,
+        taramoney._pool,
         credentials._secret_source,
     ):
         cached.cache_clear()

@@ -18,7 +18,11 @@ from . import snapstart  # noqa: F401 - registers the after-restore reseed in ev
 
 # Standard retry mode with a few attempts: long enough to ride out a throttle, short
 # enough that a webhook can still park its payload before Taramoney gives up on us.
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5)
+# No client-side parameter validation: AWS validates every request anyway, and walking
+# each payment item against the service model was the largest part of a warm invocation.
+_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5, parameter_validation=False
+)
 
 
 @cache
@@ -34,7 +38,9 @@ def aws_client(service: str) -> Any:
 # The webhook's budget: a DynamoDB write that hangs must still leave time to park the
 # payload on SQS inside the function's timeout. Worst case per call: 2 attempts of
 # (1 s connect + 2 s read) plus one back-off of at most 1 s, so about 7 s.
-_FAIL_FAST_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=2)
+_FAIL_FAST_CONFIG = _CONFIG.merge(
+    Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=2)
+)
 
 
 @cache

@@ -17,12 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import requests
+from urllib3.exceptions import HTTPError
 
 from .credentials import MerchantCredentials
 from .models import Payment, PaymentStatus
 from .observability import logger, tracer
 from .phone import InvalidPhoneNumber, normalise_phone
+from .taramoney import post_json
 
 _OUTCOMES = {"SUCCESS": PaymentStatus.SUCCESS, "FAILURE": PaymentStatus.FAILURE}
 
@@ -41,18 +42,21 @@ class TaramoneyStatusClient:
 
     def __init__(self, status_url: str, *, connect_timeout: float, read_timeout: float) -> None:
         self._status_url = status_url
-        self._timeout = (connect_timeout, read_timeout)
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
 
     @tracer.capture_method(capture_response=False)  # the answer is about a customer
     def look_up(self, payment: Payment, credentials: MerchantCredentials) -> ProviderVerdict | None:
         body = {"apiKey": credentials.api_key, "businessId": credentials.business_id, "productId": payment.product_id}
         try:
-            response = requests.post(self._status_url, json=body, timeout=self._timeout)
+            response = post_json(
+                self._status_url, body, connect_timeout=self._connect_timeout, read_timeout=self._read_timeout
+            )
             answer: Any = response.json()
-        except (requests.RequestException, ValueError) as error:
+        except (HTTPError, ValueError) as error:
             logger.warning("Status look-up failed", extra={"payment_id": payment.payment_id, "reason": str(error)})
             return None
-        if response.status_code != 200 or not isinstance(answer, dict):
+        if response.status != 200 or not isinstance(answer, dict):
             return None
         status = _OUTCOMES.get(str(answer.get("status", "")).strip().upper())
         if status is None or not _names_this_payment(answer, payment):

@@ -1,8 +1,7 @@
 """The service objects of one container, built from the settings on first use.
 
-The provider client (and ``requests``) is imported only by ``payment_initiator``, so
-the webhook functions, which never call Taramoney, do not load it.
-"""
+The provider client is imported only by ``payment_initiator`` (and the reconciler), so
+the webhook functions, which never call Taramoney, do not load it."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """X-Ray tracing through Powertools' Tracer, loaded only where traces can be sent.
 
-Creating a Powertools ``Tracer`` imports the X-Ray SDK and patches boto3 and requests
+Creating a Powertools ``Tracer`` imports the X-Ray SDK and patches boto3 and HTTP clients
 (150-400 ms of a cold start) even when tracing is off. ``LazyTracer`` decides once, the
 way Powertools does, whether this environment traces: in Lambda (``LAMBDA_TASK_ROOT``),
 not under SAM local or Chalice, and without ``POWERTOOLS_TRACE_DISABLED``. When it does
