@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from taramoney_payments.startup import collect_after_first_call
+
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord, DynamoDBStreamEvent
@@ -33,6 +35,7 @@ def stored_change(record: DynamoDBRecord) -> StoredChange:
     return StoredChange(change_id=stream.sequence_number, old_image=stream.old_image, new_image=stream.new_image)
 
 
+@collect_after_first_call
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

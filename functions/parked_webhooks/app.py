@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from taramoney_payments.startup import collect_after_first_call
+
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -52,6 +54,7 @@ def apply_parked(record: SQSRecord) -> None:
         count(PaymentMetric.PARKED_WEBHOOKS_APPLIED)
 
 
+@collect_after_first_call
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -12,6 +12,8 @@ import json
 from http import HTTPStatus
 from typing import Any
 
+from taramoney_payments.startup import collect_after_first_call
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -132,6 +134,7 @@ def _raw_body() -> bytes:
     return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
 
 
+@collect_after_first_call
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

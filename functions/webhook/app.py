@@ -13,6 +13,8 @@ import json
 from http import HTTPStatus
 from typing import Any
 
+from taramoney_payments.startup import collect_after_first_call
+
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -26,6 +28,7 @@ from taramoney_payments.snapstart import prepare_snapshot
 from taramoney_payments.webhook_receiver import WebhookRequest
 
 
+@collect_after_first_call
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

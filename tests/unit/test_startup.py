@@ -1,0 +1,73 @@
+"""A function's cold start runs without garbage collection, which resumes after its first call."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.lambda_runtime import ROOT
+
+# A handler module as Lambda loads one (not through tests.lambda_runtime, which resumes at once).
+SCRIPT = """
+import gc, json, sys
+sys.path[:0] = ['layers/payments']
+from taramoney_payments.startup import collect_after_first_call
+
+@collect_after_first_call
+def handler(event, context):
+    if event == "fail":
+        raise RuntimeError(event)
+    return gc.isenabled()
+
+seen = {{"after_import": gc.isenabled()}}
+try:
+    seen["during_first_call"] = handler({first!r}, None)
+except RuntimeError:
+    seen["during_first_call"] = False
+seen["after_first_call"] = gc.isenabled()
+seen["frozen"] = gc.get_freeze_count()
+seen["during_second_call"] = handler("ok", None)
+print(json.dumps(seen))
+"""
+
+
+def run(first_event: str) -> dict[str, object]:
+    answer = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", SCRIPT.format(first=first_event)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    seen: dict[str, object] = json.loads(answer.stdout)
+    return seen
+
+
+def test_collection_waits_for_the_first_answer_then_leaves_the_loaded_objects_out() -> None:
+    seen = run("ok")
+
+    assert seen["after_import"] is False
+    assert seen["during_first_call"] is False
+    assert seen["after_first_call"] is True
+    assert isinstance(seen["frozen"], int)
+    assert seen["frozen"] > 1000  # what the imports built, out of every later collection
+    assert seen["during_second_call"] is True
+
+
+def test_a_first_call_that_fails_resumes_collection_too() -> None:
+    seen = run("fail")
+
+    assert seen["after_first_call"] is True
+    assert seen["during_second_call"] is True
+
+
+def test_a_handler_module_loads_with_the_collector_paused() -> None:
+    script = "import gc, sys; sys.path[:0] = ['functions/webhook', 'layers/payments'];import app; print(gc.isenabled())"
+    env = {"PAYMENTS_TABLE_NAME": "payments", "AWS_DEFAULT_REGION": "eu-west-1", "POWERTOOLS_TRACE_DISABLED": "1"}
+    answer = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60, env=env
+    )
+
+    assert answer.stdout.strip() == "False"
