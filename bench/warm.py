@@ -50,10 +50,13 @@ def measure_warm_cost(stack: BenchStack, iterations: int, progress: Callable[[st
             measured = json.loads(result.read_text())
         for label, times in measured.items():
             handler, floor = times["handler_s"], times["floor_s"]
+            own = [total - in_aws for total, in_aws in zip(handler, times["aws_s"], strict=True)]
             report[label] = {
                 "function": logical_id,
                 "p50_ms": percentile(handler, 0.5) * 1000,
                 "p99_ms": percentile(handler, 0.99) * 1000,
+                "own_p50_ms": percentile(own, 0.5) * 1000,
+                "own_p99_ms": percentile(own, 0.99) * 1000,
                 "floor_p50_ms": percentile(floor, 0.5) * 1000,
                 "floor_p99_ms": percentile(floor, 0.99) * 1000,
                 "ratio_p50": percentile(handler, 0.5) / percentile(floor, 0.5),
