@@ -9,7 +9,7 @@ Each module is one room:
 - ``outbox``, ``events``, ``publisher``: announcing stored status changes on EventBridge;
 - ``expiry`` (with ``reconciliation``): closing payments whose webhook never came;
 - ``repository``: every DynamoDB read and conditional write;
-- ``settings``, ``clock``, ``aws``, ``credentials``, ``observability``, ``services``, ``startup``:
-  the plumbing.
+- ``settings``, ``clock``, ``backoff``, ``aws``, ``credentials``, ``observability``,
+  ``services``, ``startup``: the plumbing.
 The Lambda functions under ``functions/`` are thin adapters over these.
 """

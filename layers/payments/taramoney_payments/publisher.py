@@ -8,13 +8,13 @@ it could not publish, so that nothing refused is ever taken for published.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .backoff import full_jitter
 from .events import EVENT_SOURCE, PaymentEvent
 from .observability import logger
 
@@ -55,8 +55,7 @@ class EventBridgePublisher:
         remaining = events
         for attempt in range(1, self._max_attempts + 1):
             if attempt > 1:
-                # Full jitter, so retries from concurrent shards do not arrive together.
-                self._sleep(random.uniform(0, self._base_delay * 2 ** (attempt - 1)))  # noqa: S311
+                self._sleep(full_jitter(self._base_delay, attempt - 1))
             remaining = self._put(remaining)
             if not remaining:
                 return []

@@ -12,7 +12,6 @@ One table holds two kinds of item:
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
@@ -21,6 +20,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from .backoff import full_jitter
 from .clock import isoformat
 from .models import Payment, PaymentStatus
 
@@ -31,6 +31,7 @@ EXPIRED_REASON = "EXPIRED"
 _CONFLICT_ATTEMPTS = 4
 _BATCH_GET_ATTEMPTS = 5
 _BATCH_GET_MAX_KEYS = 100
+_RETRY_BASE_SECONDS = 0.05
 _MAX_PAYMENT_ID_BYTES = 1024  # ids we issue have 22 characters; DynamoDB keys stop at 2048 bytes
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -113,7 +114,7 @@ class PaymentRepository:
                     raise PhoneLimitReached(payment.phone_number) from error
                 if "TransactionConflict" not in reasons or attempt == _CONFLICT_ATTEMPTS - 1:
                     raise
-                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 (jitter, not a secret)
+                time.sleep(full_jitter(_RETRY_BASE_SECONDS, attempt))
 
     def _claim_slot_and_put(self, item: dict[str, Any], payment: Payment, max_pending_per_phone: int) -> None:
         self._client.transact_write_items(
@@ -173,7 +174,7 @@ class PaymentRepository:
             }
             for attempt in range(_BATCH_GET_ATTEMPTS):
                 if attempt:
-                    time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 (jitter, not a secret)
+                    time.sleep(full_jitter(_RETRY_BASE_SECONDS, attempt))
                 answer = self._client.batch_get_item(RequestItems=request)
                 payments += [payment_from_item(item) for item in answer.get("Responses", {}).get(self._table, [])]
                 request = answer.get("UnprocessedKeys") or {}
