@@ -113,14 +113,15 @@ class WebhookReceiver:
             raise MethodNotAllowed("The webhook accepts POST only")
         if len(request.body) > MAX_WEBHOOK_BYTES:
             raise PayloadTooLarge(f"The body must not exceed {MAX_WEBHOOK_BYTES} bytes")
+        payment_id, token = _claimed_address(request.path)
         try:
             credentials = self._credentials()
         except Exception:
             # Nothing to check the caller with, and Taramoney will not call again: keep the
             # payload with the caller's proofs, for the parked-webhooks function to check.
             logger.exception("The webhook's secret could not be read; parking the webhook unverified")
-            return self._park_unverified(request, received_at)
-        payment_id = self._authenticate(request, credentials)
+            return self._park_unverified(request, payment_id, token, received_at)
+        _authenticate(request, payment_id, token, credentials)
         bind_payment(payment_id)
         payload = read_webhook_payload(request.body)
         if not hmac.compare_digest(payload.business_id.encode(), credentials.business_id.encode()):
@@ -141,34 +142,10 @@ class WebhookReceiver:
             return self._park(payment_id, raw_payload, delivery.received_at, delivery.status, delivery=delivery)
         return WebhookReceipt(payment_id, result.status, result.outcome)
 
-    def _authenticate(self, request: WebhookRequest, credentials: MerchantCredentials) -> str:
-        """Our payment id, once the address token (and the shared secret, if any) proved the caller."""
-        parsed = parse_webhook_path(request.path)
-        if parsed is None:
-            logger.warning("Webhook refused: the address names no payment and token")
-            raise WebhookNotAuthenticated("The webhook address is not valid")
-        payment_id, token = unquote(parsed[0]), parsed[1]
-        if len(payment_id) > _MAX_PAYMENT_ID_CHARS or not token_is_valid(
-            payment_id, token, credentials.webhook_signing_key
-        ):
-            logger.warning(
-                "Webhook refused: wrong token", extra={"claimed_payment_id": payment_id[:_MAX_PAYMENT_ID_CHARS]}
-            )
-            raise WebhookNotAuthenticated("The webhook address is not valid")
-        expected_secret = credentials.webhook_shared_secret
-        if expected_secret is not None:
-            given = request.headers.get(SHARED_SECRET_HEADER, "")
-            if not hmac.compare_digest(given.encode(), expected_secret.encode()):
-                logger.warning("Webhook refused: missing or wrong shared secret", extra={"payment_id": payment_id})
-                raise WebhookNotAuthenticated("The webhook address is not valid")
-        return payment_id
-
-    def _park_unverified(self, request: WebhookRequest, received_at: datetime) -> WebhookReceipt:
+    def _park_unverified(
+        self, request: WebhookRequest, payment_id: str, token: str, received_at: datetime
+    ) -> WebhookReceipt:
         """Park a webhook whose caller cannot be checked now; what can be refused without the secret is."""
-        parsed = parse_webhook_path(request.path)
-        if parsed is None or len(unquote(parsed[0])) > _MAX_PAYMENT_ID_CHARS:
-            raise WebhookNotAuthenticated("The webhook address is not valid")
-        payment_id, token = unquote(parsed[0]), parsed[1]
         bind_payment(payment_id)
         payload = read_webhook_payload(request.body)
         proofs = (token, request.headers.get(SHARED_SECRET_HEADER, ""))
@@ -224,6 +201,32 @@ class WebhookReceiver:
             return None
         logger.warning("Parking failed, but the payment already holds this report: answered as a duplicate")
         return WebhookReceipt(payment_id, payment.status, SettlementOutcome.DUPLICATE)
+
+
+def _claimed_address(path: str) -> tuple[str, str]:
+    """The payment id and token a webhook's address claims; refused (401) when it holds no such pair."""
+    parsed = parse_webhook_path(path)
+    if parsed is None:
+        logger.warning("Webhook refused: the address names no payment and token")
+        raise WebhookNotAuthenticated("The webhook address is not valid")
+    payment_id, token = unquote(parsed[0]), parsed[1]
+    if len(payment_id) > _MAX_PAYMENT_ID_CHARS:
+        logger.warning("Webhook refused: the payment id is too long", extra={"claimed_payment_id": payment_id[:64]})
+        raise WebhookNotAuthenticated("The webhook address is not valid")
+    return payment_id, token
+
+
+def _authenticate(request: WebhookRequest, payment_id: str, token: str, credentials: MerchantCredentials) -> None:
+    """Refuse (401) unless the address token (and the shared secret, if one is set) proves the caller."""
+    if not token_is_valid(payment_id, token, credentials.webhook_signing_key):
+        logger.warning("Webhook refused: wrong token", extra={"claimed_payment_id": payment_id})
+        raise WebhookNotAuthenticated("The webhook address is not valid")
+    expected_secret = credentials.webhook_shared_secret
+    if expected_secret is not None:
+        given = request.headers.get(SHARED_SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), expected_secret.encode()):
+            logger.warning("Webhook refused: missing or wrong shared secret", extra={"payment_id": payment_id})
+            raise WebhookNotAuthenticated("The webhook address is not valid")
 
 
 def check_parked_caller(parked: ParkedWebhook, payload: WebhookPayload, credentials: MerchantCredentials) -> None:
