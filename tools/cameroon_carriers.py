@@ -26,23 +26,12 @@ fails when the installed phonenumbers' data differs.
 from __future__ import annotations
 
 PHONENUMBERS_VERSION = "{version}"
-# The international digits a prefix starts with (237 and the first national digits) -> operator.
+# The international digits a prefix starts with (237 and the first national digits) -> operator;
+# ``phone.operator_of`` reads it by the longest prefix, as phonenumbers does.
 OPERATORS_BY_PREFIX = {{
 '''
 
-_FOOTER = '''}}
-_LONGEST_PREFIX = {longest}
-
-
-def operator_of(national: str) -> str:
-    """The operator phonenumbers names for a valid Cameroon number (``""`` if none), by its longest prefix."""
-    digits = "{country}" + national
-    for length in range(min(len(digits), _LONGEST_PREFIX), 0, -1):
-        operator = OPERATORS_BY_PREFIX.get(digits[:length])
-        if operator is not None:
-            return operator
-    return ""
-'''
+_FOOTER = "}\n"
 
 
 def cameroon_operators() -> dict[str, str]:
@@ -54,7 +43,7 @@ def render() -> str:
     operators = cameroon_operators()
     lines = "".join(f"    {json.dumps(prefix)}: {json.dumps(name)},\n" for prefix, name in operators.items())
     header = _HEADER.format(count=len(operators), version=phonenumbers.__version__)
-    return header + lines + _FOOTER.format(longest=max(map(len, operators)), country=CAMEROON)
+    return header + lines + _FOOTER
 
 
 if __name__ == "__main__":

@@ -228,7 +228,7 @@ def test_every_valid_number_gets_the_operator_phonenumbers_names(national: str) 
     import phonenumbers
     from phonenumbers import carrier
 
-    from taramoney_payments.cameroon_carriers import operator_of
+    from taramoney_payments.phone import operator_of
 
     number = phonenumbers.parse(national, "CM")
     if phonenumbers.is_valid_number_for_region(number, "CM"):

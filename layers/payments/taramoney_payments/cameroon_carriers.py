@@ -9,7 +9,8 @@ fails when the installed phonenumbers' data differs.
 from __future__ import annotations
 
 PHONENUMBERS_VERSION = "9.0.43"
-# The international digits a prefix starts with (237 and the first national digits) -> operator.
+# The international digits a prefix starts with (237 and the first national digits) -> operator;
+# ``phone.operator_of`` reads it by the longest prefix, as phonenumbers does.
 OPERATORS_BY_PREFIX = {
     "23724": "Camtel",
     "23762": "Camtel",
@@ -38,14 +39,3 @@ OPERATORS_BY_PREFIX = {
     "237689": "Orange",
     "23769": "Orange",
 }
-_LONGEST_PREFIX = 6
-
-
-def operator_of(national: str) -> str:
-    """The operator phonenumbers names for a valid Cameroon number (``""`` if none), by its longest prefix."""
-    digits = "237" + national
-    for length in range(min(len(digits), _LONGEST_PREFIX), 0, -1):
-        operator = OPERATORS_BY_PREFIX.get(digits[:length])
-        if operator is not None:
-            return operator
-    return ""

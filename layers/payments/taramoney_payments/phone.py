@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from .cameroon_carriers import operator_of
+from .cameroon_carriers import OPERATORS_BY_PREFIX
 from .masking import mask_phone
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "mask_phone",
     "national_digits",
     "normalise_phone",
+    "operator_of",
     "parse_mobile_number",
 ]
 
@@ -90,6 +91,19 @@ def national_digits(raw: str) -> str:
     if spelled is None:
         raise InvalidPhoneNumber("not a Cameroon phone number")
     return spelled.group(1)
+
+
+_LONGEST_PREFIX = max(map(len, OPERATORS_BY_PREFIX))
+
+
+def operator_of(national: str) -> str:
+    """The operator phonenumbers names for a valid Cameroon number (``""`` if none), by its longest prefix."""
+    digits = "237" + national
+    for length in range(min(len(digits), _LONGEST_PREFIX), 0, -1):
+        operator = OPERATORS_BY_PREFIX.get(digits[:length])
+        if operator is not None:
+            return operator
+    return ""
 
 
 def parse_mobile_number(raw: str, *, require_supported_operator: bool = True) -> MobileNumber:
