@@ -9,10 +9,12 @@ a value that is not of its kind, or out of range, stops the function with every 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
+
+Number = TypeVar("Number", int, float)
 
 
 class InvalidSettings(ValueError):
@@ -93,29 +95,26 @@ class _Reader:
         return value or None
 
     def whole(self, name: str, *, minimum: int) -> int | None:
-        value = self._environment.get(name, "").strip()
-        if not value:
-            return None
-        try:
-            number = int(value)
-        except ValueError:
-            self.problems.append(f"{name} must be a whole number, not {value!r}")
-            return None
-        if number < minimum:
-            self.problems.append(f"{name} must be at least {minimum}, not {number}")
-        return number
+        return self._number(name, int, "a whole number", lambda number: number >= minimum, f"at least {minimum}")
 
     def seconds(self, name: str) -> float | None:
+        return self._number(
+            name, float, "a number of seconds", lambda number: 0 < number < float("inf"), "more than 0 seconds"
+        )
+
+    def _number(
+        self, name: str, kind: Callable[[str], Number], noun: str, in_range: Callable[[Number], bool], bound: str
+    ) -> Number | None:
         value = self._environment.get(name, "").strip()
         if not value:
             return None
         try:
-            number = float(value)
+            number = kind(value)
         except ValueError:
-            self.problems.append(f"{name} must be a number of seconds, not {value!r}")
+            self.problems.append(f"{name} must be {noun}, not {value!r}")
             return None
-        if not 0 < number < float("inf"):
-            self.problems.append(f"{name} must be more than 0 seconds, not {value}")
+        if not in_range(number):
+            self.problems.append(f"{name} must be {bound}, not {value}")
         return number
 
 
