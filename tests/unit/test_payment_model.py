@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -9,21 +10,16 @@ import pytest
 
 from taramoney_payments.models import VIEW_FIELDS, Payment, PaymentStatus
 from taramoney_payments.parking import ParkedWebhook
+from tests.payment_writes import new_payment
 
 CREATED = datetime(2026, 11, 28, 10, 0, 0, 123000, tzinfo=UTC)
-PAYMENT = Payment(
-    payment_id="pay_1",
+# A settled payment: the pending one the payments API stores, as a webhook leaves it.
+PAYMENT = replace(
+    new_payment(created_at=CREATED),
     status=PaymentStatus.SUCCESS,
-    product_id="product-456",
-    product_name="Nom du produit",
-    product_price=100,
-    phone_number="655123456",
     vendor="ORANGE_CAMEROON",
     ussd_code="#150*50#",
-    metadata={"orderId": "order-789"},
-    created_at=CREATED,
     updated_at=CREATED + timedelta(minutes=2),
-    expires_at=CREATED + timedelta(minutes=15),
     completed_at=CREATED + timedelta(minutes=2),
     provider_payment_id="tara-1",
 )
@@ -33,7 +29,7 @@ def test_the_view_names_every_field_in_camel_case_with_utc_times() -> None:
     view = PAYMENT.view()
 
     assert tuple(view) == VIEW_FIELDS
-    assert view["paymentId"] == "pay_1"
+    assert view["paymentId"] == PAYMENT.payment_id
     assert view["status"] == "SUCCESS"
     assert view["currency"] == "XAF"
     assert view["createdAt"] == "2026-11-28T10:00:00.123Z"
@@ -43,7 +39,7 @@ def test_the_view_names_every_field_in_camel_case_with_utc_times() -> None:
 
 def test_a_stored_item_reads_back_as_the_payment_it_was() -> None:
     # as DynamoDB gives it back: numbers as Decimal, the table's own attributes beside the view
-    stored = {**PAYMENT.view(), "productPrice": Decimal(100), "pk": "PAYMENT#pay_1", "deliveries": []}
+    stored = {**PAYMENT.view(), "productPrice": Decimal(100), "pk": f"PAYMENT#{PAYMENT.payment_id}", "deliveries": []}
 
     assert Payment.from_view(stored) == PAYMENT
 
