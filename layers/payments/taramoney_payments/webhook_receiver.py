@@ -133,14 +133,12 @@ class WebhookReceiver:
             result = settle(self._repository, payment_id, delivery, now=self._clock())
         except PaymentError:
             raise  # a refusal (404, 409): the payload is answered, not kept
-        except Exception as error:
-            # The table failed, or whatever else broke: this payload is authentic and valid, keep it for a later try.
-            table_failed = isinstance(error, ClientError | BotoCoreError)
-            logger.exception(
-                "The payments table failed; parking the webhook"
-                if table_failed
-                else "Settlement failed unexpectedly; parking the webhook"
-            )
+        except (ClientError, BotoCoreError):
+            logger.exception("The payments table failed; parking the webhook")
+            return self._park(payment_id, raw_payload, delivery.received_at, delivery.status, delivery=delivery)
+        except Exception:
+            # Whatever broke, this payload is authentic and valid: keep it for a later try.
+            logger.exception("Settlement failed unexpectedly; parking the webhook")
             return self._park(payment_id, raw_payload, delivery.received_at, delivery.status, delivery=delivery)
         return WebhookReceipt(payment_id, result.status, result.outcome)
 
