@@ -219,3 +219,14 @@ def test_the_credentials_never_show_in_the_errors(httpserver: HTTPServer) -> Non
         assert "key-123" not in text
         assert "biz-456" not in text
     assert "key-123" not in repr(CREDENTIALS)
+
+
+def test_taramoney_is_called_over_tls_checked_against_certifis_roots() -> None:
+    # certifi's Mozilla bundle, pinned in the layer: the roots requests used, more than botocore's fallback
+    import certifi
+
+    from taramoney_payments.taramoney import _pool
+
+    settings = _pool().connection_pool_kw
+    assert settings["ca_certs"] == certifi.where()
+    assert settings.get("cert_reqs", "CERT_REQUIRED") == "CERT_REQUIRED"

@@ -9,7 +9,8 @@ be closed) or whether its fate is unknown (the webhook or the deadline will tell
 The HTTP client is urllib3, the library botocore already loads in every function (and the
 one ``requests`` wraps): calling it directly costs the payments API's cold start nothing,
 where importing ``requests`` cost tens of milliseconds (``make bench``). It verifies TLS
-with the certificate bundle botocore uses for AWS.
+with certifi's Mozilla bundle, pinned in the layer, as ``requests`` did (botocore's own
+fallback bundle holds fewer roots).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import certifi
 import urllib3
-from botocore.httpsession import get_cert_path
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
 
 from .credentials import MerchantCredentials
@@ -31,7 +32,7 @@ _HEADERS = {"Accept": "application/json", "User-Agent": "taramoney-payments/1.0"
 @cache
 def _pool() -> urllib3.PoolManager:
     """One connection pool per container, kept warm between invocations; never retries an order."""
-    return urllib3.PoolManager(headers=_HEADERS, ca_certs=get_cert_path(True), retries=False)
+    return urllib3.PoolManager(headers=_HEADERS, ca_certs=certifi.where(), retries=False)
 
 
 def post_json(
