@@ -125,7 +125,7 @@ def test_a_body_that_cannot_be_read_is_refused_before_anything_is_stored(
 ) -> None:
     for case in UNREADABLE_BODIES:
         raw, status, code = case.values
-        assert refused(api.post(raw=raw), status, code), case.id
+        refused(api.post(raw=raw), status, code)
     assert store.all_items() == []
     assert taramoney.log == []
 
@@ -212,7 +212,11 @@ def test_an_idempotency_key_outside_visible_ascii_is_refused_and_injects_nothing
         problem = refused(answer, 422, "VALIDATION_ERROR")
         assert [error["field"] for error in problem["errors"]] == ["Idempotency-Key"]
         assert key not in answer.text or not key.strip()  # the key is not echoed back
-        assert not {"x-injected", "set-cookie"} & set(answer.headers)
+        # nothing of it reaches a header, where a line break would start a header of its own
+        for value in answer.headers.values():
+            assert "\r" not in value
+            assert "\n" not in value
+            assert not key.strip() or key not in value
     assert store.all_items() == []
     assert taramoney.log == []
 

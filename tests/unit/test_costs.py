@@ -6,6 +6,7 @@ import importlib.util
 import sys
 from types import ModuleType
 
+from local_stack.template import load_template
 from tests.lambda_runtime import ROOT
 
 
@@ -26,8 +27,9 @@ def test_the_committed_cost_table_is_current() -> None:
 
 def test_every_function_a_payment_invokes_is_priced_at_its_template_memory() -> None:
     script = costs_script()
-    functions = script._functions()
+    functions = load_template().of_type("AWS::Lambda::Function")
     table = script.OUTPUT.read_text()
     for call in script.INVOCATIONS:
-        memory, architecture = functions[call.function]
+        properties = functions[call.function]["Properties"]
+        memory, architecture = properties["MemorySize"], properties["Architectures"][0]
         assert f"{call.function}: {call.count:g} x {call.milliseconds} ms at {memory} MB ({architecture})" in table
