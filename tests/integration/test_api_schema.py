@@ -24,8 +24,8 @@ from local_stack.functions import InvocationResult
 from local_stack.http_front import Answer, FunctionUrlFront, HttpApiFront, RawRequest, route
 from local_stack.resources import Stack
 from taramoney_payments.http_security import SECURITY_HEADERS
-from tests.conftest import ROOT, reset_service_caches
-from tests.integration.payments_api_harness import ORANGE_ACCEPTS, TARAMONEY_PATH
+from tests.conftest import ROOT
+from tests.integration.payments_api_harness import taramoney_accepting_every_order
 from tests.lambda_runtime import LambdaContext, load_handler_module
 
 OPENAPI = Path(ROOT, "docs", "openapi.json")
@@ -122,9 +122,7 @@ api = PaymentsApiWsgi()
 def running_api(
     aws: Stack, function_env: dict[str, str], httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> Iterable[PaymentsApiWsgi]:
-    monkeypatch.setenv("TARAMONEY_API_URL", httpserver.url_for(TARAMONEY_PATH))
-    reset_service_caches()
-    httpserver.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
+    taramoney_accepting_every_order(httpserver, monkeypatch)
     api.start()
     yield api
     api.stop()

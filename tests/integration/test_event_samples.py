@@ -20,8 +20,8 @@ from pytest_httpserver import HTTPServer
 from local_stack.resources import Stack
 from taramoney_payments.clock import utc_now
 from taramoney_payments.services import payment_repository
-from tests.conftest import EVENTS, REGION, reset_service_caches
-from tests.integration.payments_api_harness import ORANGE_ACCEPTS, TARAMONEY_PATH
+from tests.conftest import EVENTS, REGION
+from tests.integration.payments_api_harness import taramoney_accepting_every_order
 from tests.integration.webhook_support import PAYMENT_ID, add_pending_payment, stored_item
 from tests.lambda_runtime import ROOT, LambdaContext, load_event, load_handler_module
 from tests.payment_writes import new_payment, store_pending
@@ -117,9 +117,7 @@ SAMPLES: dict[str, tuple[Callable[[], None], Callable[[dict[str, Any], Stack], N
 
 @pytest.fixture
 def taramoney_accepts(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, function_env: dict[str, str]) -> None:
-    monkeypatch.setenv("TARAMONEY_API_URL", httpserver.url_for(TARAMONEY_PATH))
-    reset_service_caches()
-    httpserver.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
+    taramoney_accepting_every_order(httpserver, monkeypatch)
 
 
 @pytest.mark.parametrize("sample", sorted(SAMPLES))

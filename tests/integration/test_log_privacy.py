@@ -20,10 +20,13 @@ from pytest_httpserver import HTTPServer
 
 from local_stack.resources import Stack
 from tests.captured_output import follow_stdout
-from tests.conftest import REGION, TEST_API_KEY, TEST_BUSINESS_ID, TEST_SIGNING_KEY, reset_service_caches
+from tests.conftest import REGION, TEST_API_KEY, TEST_SIGNING_KEY
 from tests.dynamodb_stream import TableStream
-from tests.integration.payments_api_harness import ORANGE_ACCEPTS, TARAMONEY_PATH, payment_body
-from tests.integration.webhook_support import webhook_event
+from tests.integration.payments_api_harness import (
+    payment_body,
+    taramoney_accepting_every_order,
+)
+from tests.integration.webhook_support import set_shared_secret, webhook_event
 from tests.lambda_runtime import LambdaContext, load_event, load_handler_module
 
 SHARED_SECRET = "tara-shared-secret-5f2c9a7e"
@@ -36,23 +39,10 @@ def everything_logged(
     aws: Stack, function_env: dict[str, str], httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> HTTPServer:
     """Taramoney accepts every order; the secret has a shared webhook secret; every event is logged."""
-    boto3.client("secretsmanager", region_name=REGION).put_secret_value(
-        SecretId=aws.refs["TaramoneySecret"],
-        SecretString=json.dumps(
-            {
-                "apiKey": TEST_API_KEY,
-                "businessId": TEST_BUSINESS_ID,
-                "webhookSigningKey": TEST_SIGNING_KEY,
-                "webhookSharedSecret": SHARED_SECRET,
-            }
-        ),
-    )
-    monkeypatch.setenv("TARAMONEY_API_URL", httpserver.url_for(TARAMONEY_PATH))
+    set_shared_secret(aws.refs["TaramoneySecret"], SHARED_SECRET)
     monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
-    reset_service_caches()
-    httpserver.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
-    return httpserver
+    return taramoney_accepting_every_order(httpserver, monkeypatch)
 
 
 @pytest.fixture
