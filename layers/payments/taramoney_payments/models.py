@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from .clock import isoformat
+from .clock import from_isoformat, isoformat
 
 CURRENCY = "XAF"
 
@@ -104,10 +104,7 @@ def _text_or_none(value: Any) -> str | None:
 
 def _moment(value: Any) -> datetime:
     """A stored time: ISO 8601 with its offset (``Z`` for UTC)."""
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if moment.tzinfo is None:
-        raise ValueError(f"a payment's times carry their offset, not {value!r}")
-    return moment
+    return value if isinstance(value, datetime) else from_isoformat(str(value))
 
 
 def _moment_or_none(value: Any) -> datetime | None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .clock import isoformat
+from .clock import from_isoformat, isoformat
 
 
 def sha256_hex(text: str) -> str:
@@ -65,20 +65,16 @@ class ParkedWebhook:
         """Read a message back; raises ``ValueError`` for one this service did not write."""
         try:
             message = json.loads(body)
-            received_at = datetime.fromisoformat(message["receivedAt"])
-            parked = cls(
+            return cls(
                 payment_id=_text(message["paymentId"]),
                 payload=_text(message["payload"]),
-                received_at=received_at,
+                received_at=from_isoformat(message["receivedAt"]),
                 correlation_id=_optional_text(message.get("correlationId")),
                 address_token_sha256=_optional_text(message.get("addressTokenSha256")),
                 shared_secret_sha256=_optional_text(message.get("sharedSecretSha256")),
             )
         except (AttributeError, KeyError, TypeError, ValueError) as error:
             raise ValueError(f"not a parked webhook: {error!r}") from None
-        if received_at.tzinfo is None:
-            raise ValueError("not a parked webhook: receivedAt has no offset")
-        return parked
 
 
 def _text(value: Any) -> str:
