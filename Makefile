@@ -86,9 +86,9 @@ test: environments lint validate checkov ## Lint, validate the template, checkov
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the code (a test fails while it is stale)
 	$(PY) -m local_stack.openapi
 
-.PHONY: carriers
-carriers: $(VENV)/.installed ## Regenerate Cameroon's operator prefixes from phonenumbers (a test fails while they differ)
-	$(PY) tools/cameroon_carriers.py
+.PHONY: numbering
+numbering: $(VENV)/.installed ## Regenerate Cameroon's numbering plan and operator prefixes from phonenumbers (a test fails while they differ)
+	$(PY) tools/cameroon_numbering.py
 
 .PHONY: costs
 costs: $(VENV)/.installed ## Regenerate docs/costs.md (AWS cost per million payments) from docs/costs.py and the template

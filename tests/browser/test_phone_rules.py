@@ -1,8 +1,9 @@
 """The page refuses exactly the numbers the API refuses, and reads the others the same way.
 
 The checkout keeps its own small prefix table (to refuse before any request); the API
-uses ``phonenumbers``. Both are run on the same inputs here: every 6xx and 2xx prefix,
-each accepted spelling, and a seeded spray of near misses.
+reads numbers with phonenumbers' numbering data (``cameroon_numbering``). Both are run
+on the same inputs here: every 6xx and 2xx prefix, each accepted spelling, and a seeded
+spray of near misses.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -211,16 +213,74 @@ def test_national_digits_refuse_what_is_not_spelled_as_a_cameroon_number(text: s
         national_digits(text)
 
 
-def test_the_cameroon_operator_table_is_phonenumbers_own() -> None:
-    # after a phonenumbers upgrade: `make carriers` regenerates taramoney_payments/cameroon_carriers.py
+def test_the_cameroon_numbering_module_is_what_phonenumbers_gives() -> None:
+    # after a phonenumbers upgrade: `make numbering` regenerates taramoney_payments/cameroon_numbering.py
+    from taramoney_payments import cameroon_numbering
+    from tools.cameroon_numbering import render
+
+    assert Path(cameroon_numbering.__file__).read_text() == render()
+
+
+def phonenumbers_reading(text: str) -> str | None:
+    """The national number phonenumbers reads in ``text`` typed in Cameroon, if a valid mobile number; else None."""
     import phonenumbers
-    from phonenumbers.carrierdata import CARRIER_DATA
 
-    from taramoney_payments import cameroon_carriers
+    try:
+        number = phonenumbers.parse(text, "CM")
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code != 237 or not phonenumbers.is_valid_number_for_region(number, "CM"):
+        return None
+    mobile = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+    return phonenumbers.national_significant_number(number) if phonenumbers.number_type(number) in mobile else None
 
-    expected = {prefix: names["en"] for prefix, names in CARRIER_DATA.items() if prefix.startswith("237")}
-    assert expected == cameroon_carriers.OPERATORS_BY_PREFIX
-    assert phonenumbers.__version__ == cameroon_carriers.PHONENUMBERS_VERSION
+
+def our_reading(text: str) -> str | None:
+    try:
+        return normalise_phone(text)
+    except InvalidPhoneNumber:
+        return None
+
+
+COUNTRY_PREFIXES_AND_SLIPS = ["", "+", "00", "0", "2", "23", "237", "+237", "00237", "+2370", "+23", "+33", "0033"]
+
+
+@st.composite
+def typed_numbers(draw: st.DrawFn) -> str:
+    """What a customer may type (SPEC section 3's characters): right, mistyped or foreign, with separators."""
+    prefix = draw(st.sampled_from(COUNTRY_PREFIXES_AND_SLIPS))
+    body = draw(
+        st.from_regex(r"\A[26][0-9]{8}\Z")
+        | st.from_regex(r"\A(?:6[0-9]|24|88|23)[0-9]{4,9}\Z")
+        | st.text(alphabet="0123456789", min_size=1, max_size=14)
+    )
+    typed = ""
+    for index, character in enumerate(prefix + body):
+        if index and typed[-1] != "+" and draw(st.integers(0, 4)) == 0:  # "+ 237" is refused before any reading
+            typed += draw(st.sampled_from([" ", ".", "-"]))
+        typed += character
+    return typed
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=typed_numbers())
+def test_a_typed_number_is_read_as_phonenumbers_reads_it(text: str) -> None:
+    # given anything a customer may type with the characters SPEC allows
+    # then it is refused, or read as the same national number, exactly as phonenumbers does
+    assert our_reading(text) == phonenumbers_reading(text)
+
+
+@pytest.mark.parametrize("length", [8, 9, 10])
+def test_every_prefix_is_read_as_phonenumbers_reads_it(length: int) -> None:
+    # every 3-digit start of a national number, alone and after +237, with seeded endings
+    rng = random.Random(20261129 + length)
+    endings = length - 3
+    typed = [f"{prefix:03d}{rng.randrange(10**endings):0{endings}d}" for prefix in range(1000) for _ in range(2)]
+    typed += [f"+237{number}" for number in typed]
+
+    disagreements = [text for text in typed if our_reading(text) != phonenumbers_reading(text)]
+
+    assert disagreements == []
 
 
 @FAST

@@ -1,19 +1,19 @@
 """Cameroon mobile numbers: the one normaliser, the operator check and the log mask.
 
-The operator table comes from ``phonenumbers`` (kept current by its maintainers), not
-from a hand-written prefix list: ``cameroon_carriers`` is its +237 part, generated from
-it and checked against it by a test, so the carrier data of every other country is never
-loaded. ``phonenumbers`` itself is imported on the first parse: the functions that only
-mask numbers or read payments never load it."""
+The numbering plan and the operator table are ``phonenumbers``' (kept current by its
+maintainers), not a hand-written prefix list: ``cameroon_numbering`` is their +237 part,
+generated from phonenumbers and checked against it by tests, so that no function loads
+phonenumbers itself (its metadata machinery and every country's carrier names).
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-from .cameroon_carriers import OPERATORS_BY_PREFIX
+from . import cameroon_numbering
+from .cameroon_numbering import OPERATORS_BY_PREFIX
 from .masking import mask_phone
 
 __all__ = [
@@ -43,6 +43,28 @@ class Vendor(StrEnum):
 
 
 _VENDOR_BY_CARRIER = {"orange": Vendor.ORANGE_CAMEROON, "mtn cameroon": Vendor.MTN_CAMEROON, "mtn": Vendor.MTN_CAMEROON}
+
+
+@dataclass(frozen=True, slots=True)
+class _NumberDescription:
+    """One of phonenumbers' number descriptions: a national number pattern and its possible lengths."""
+
+    pattern: re.Pattern[str]
+    lengths: tuple[int, ...]
+
+    @classmethod
+    def of(cls, description: tuple[str, tuple[int, ...]]) -> _NumberDescription:
+        pattern, lengths = description
+        return cls(re.compile(pattern), lengths)
+
+    def fits(self, national: str) -> bool:
+        return (not self.lengths or len(national) in self.lengths) and self.pattern.fullmatch(national) is not None
+
+
+_NATIONAL = _NumberDescription.of(cameroon_numbering.NATIONAL)
+_NOT_MOBILE = tuple(map(_NumberDescription.of, cameroon_numbering.NOT_MOBILE))
+_MOBILE = _NumberDescription.of(cameroon_numbering.MOBILE)
+_COUNTRY_CODE = "237"
 
 
 class InvalidPhoneNumber(ValueError):
@@ -75,7 +97,7 @@ class MobileNumber:
 
 def normalise_phone(raw: str) -> str:
     """The 9-digit national form of any accepted spelling of a Cameroon number, or raise."""
-    return str(_parse_cameroon_mobile(raw).national_number)
+    return _parse_cameroon_mobile(raw)
 
 
 def national_digits(raw: str) -> str:
@@ -112,7 +134,7 @@ def parse_mobile_number(raw: str, *, require_supported_operator: bool = True) ->
     Spaces, dots and dashes are allowed anywhere. Raises ``InvalidPhoneNumber`` or
     ``UnsupportedOperator``.
     """
-    national = str(_parse_cameroon_mobile(raw).national_number)
+    national = _parse_cameroon_mobile(raw)
     operator = operator_of(national)
     vendor = _VENDOR_BY_CARRIER.get(operator.strip().lower())
     if vendor is None and require_supported_operator:
@@ -120,20 +142,32 @@ def parse_mobile_number(raw: str, *, require_supported_operator: bool = True) ->
     return MobileNumber(national=national, likely_vendor=vendor)
 
 
-def _parse_cameroon_mobile(raw: str) -> Any:
-    """The ``phonenumbers.PhoneNumber`` of a valid Cameroon mobile number, or raise ``InvalidPhoneNumber``."""
+def _parse_cameroon_mobile(raw: str) -> str:
+    """The national digits of a valid Cameroon mobile number, or raise ``InvalidPhoneNumber``."""
     text = raw.strip()
     if not _ACCEPTED_CHARACTERS.match(text):
         raise InvalidPhoneNumber("use digits only, optionally with +, spaces, dots or dashes")
-    import phonenumbers
-
-    try:
-        number = phonenumbers.parse(text, "CM")
-    except phonenumbers.NumberParseException as error:
-        raise InvalidPhoneNumber("not a phone number") from error
-    if number.country_code != 237 or not phonenumbers.is_valid_number_for_region(number, "CM"):
+    national = _national_part(_SEPARATORS.sub("", text))
+    if national is None or not _NATIONAL.fits(national):
         raise InvalidPhoneNumber("not a valid Cameroon phone number")
-    mobile_types = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
-    if phonenumbers.number_type(number) not in mobile_types:
+    if any(other.fits(national) for other in _NOT_MOBILE) or not _MOBILE.fits(national):
         raise InvalidPhoneNumber("not a mobile number")
-    return number
+    return national
+
+
+def _national_part(digits: str) -> str | None:
+    """The national number in ``digits`` (an optional ``+``, then digits) as phonenumbers reads one dialled in Cameroon.
+
+    ``+`` or ``00`` must be followed by 237; without either, a leading 237 is the country
+    code when the number is too long without it being one, or only fits the plan without it.
+    ``None`` for another country's number.
+    """
+    for international in ("+", "00"):
+        if digits.startswith(international):
+            rest = digits.removeprefix(international)
+            return rest.removeprefix(_COUNTRY_CODE) if rest.startswith(_COUNTRY_CODE) else None
+    if digits.startswith(_COUNTRY_CODE):
+        national = digits.removeprefix(_COUNTRY_CODE)
+        if len(digits) > max(_NATIONAL.lengths) or (not _NATIONAL.fits(digits) and _NATIONAL.fits(national)):
+            return national
+    return digits
