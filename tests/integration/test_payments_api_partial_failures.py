@@ -165,17 +165,100 @@ def test_a_retry_after_the_keys_record_lapsed_in_progress_orders_nothing_again(
     first = api.post(key="order-1")
     failing_updates.clear()
     # and that record's in-progress lease is over
+    lapse_in_progress_leases(store)
+    # when the client tries again with the key
+    again = api.post(key="order-1")
+    # then it is the same payment: no second order, no second prompt on the customer's phone
+    assert again.status == 201, again.text
+    assert again.json["paymentId"] == first.json["paymentId"]
+    assert len(taramoney.log) == 1
+    assert len(store.payment_items()) == 1
+
+
+def lapse_in_progress_leases(store: Store) -> None:
+    """As if the containers holding these keys' records had died and their leases run out."""
     for record in store.idempotency_records():
         store.idempotency.update_item(
             Key={"id": record["id"]},
             UpdateExpression="SET in_progress_expiration = :past",
             ExpressionAttributeValues={":past": 1},
         )
+
+
+class ContainerDied(BaseException):
+    """The Lambda runtime stopping a request mid-way (timeout, crash): no except clause of ours runs."""
+
+
+def test_a_retry_after_the_first_request_died_before_taramoney_answered_is_told_the_outcome_is_unknown(
+    api: Api, taramoney: HTTPServer, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a first request that stored its payment and then died while calling Taramoney
+    from taramoney_payments import initiation
+
+    def dies(*_: Any, **__: Any) -> None:
+        raise ContainerDied
+
+    with monkeypatch.context() as patched:
+        patched.setattr(initiation.PaymentInitiator, "_place_order", dies)
+        with pytest.raises(ContainerDied):
+            api.post(key="order-1")
+    lapse_in_progress_leases(store)
     # when the client tries again with the key
     again = api.post(key="order-1")
-    # then it is the same payment: no second order, no second prompt on the customer's phone
+    # then Taramoney may or may not have the order: no second order, and no 201 without a USSD code
+    problem = assert_problem(again, 504, "PROVIDER_UNAVAILABLE")
+    stored = store.payment(problem["paymentId"])
+    assert stored is not None
+    assert stored["status"] == "PENDING"
+    assert len(taramoney.log) == 0
+
+
+def test_a_retry_after_the_record_lapsed_of_a_payment_the_customer_declined_shows_that_payment(
+    api: Api, taramoney: HTTPServer, store: Store
+) -> None:
+    # given a payment Taramoney took (201), then the customer declined it (its webhook), and its key's record lapsed
+    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
+    first = api.post(key="order-1")
+    assert first.status == 201, first.text
+    store.payments.update_item(
+        Key={"pk": f"PAYMENT#{first.json['paymentId']}"},
+        UpdateExpression="SET #status = :failure, failureReason = :reason REMOVE awaitingExpiry",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={":failure": "FAILURE", ":reason": "Refused by the customer"},
+    )
+    for record in store.idempotency_records():
+        store.idempotency.delete_item(Key={"id": record["id"]})
+    # when the client tries again with the key
+    again = api.post(key="order-1")
+    # then it is told about that payment as it stands, not that Taramoney refused the order
     assert again.status == 201, again.text
     assert again.json["paymentId"] == first.json["paymentId"]
+    assert again.json["status"] == "FAILURE"
+    assert len(taramoney.log) == 1
+
+
+def test_a_payment_write_retried_after_its_answer_was_lost_still_places_the_order(
+    api: Api, taramoney: HTTPServer, store: Store
+) -> None:
+    # given DynamoDB applying the payment's first write but its answer lost, so botocore sends it again
+    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
+    sent: list[int] = []
+
+    def answer_lost_once(attempts: int, **_: Any) -> int | None:
+        sent.append(attempts)
+        return 0 if attempts == 1 else None  # retry at once, as after a dropped connection
+
+    client = aws_client("dynamodb")
+    client.meta.events.register_first("needs-retry.dynamodb.TransactWriteItems", answer_lost_once)
+    try:
+        # when a payment is started
+        answer = api.post()
+    finally:
+        client.meta.events.unregister("needs-retry.dynamodb.TransactWriteItems", answer_lost_once)
+    # then the write was sent twice, and the retry's clash with its own item is no "payment exists"
+    assert sent == [1, 2]
+    assert answer.status == 201, answer.text
+    assert answer.json["ussdCode"] == ORANGE_ACCEPTS["ussdCode"]
     assert len(taramoney.log) == 1
     assert len(store.payment_items()) == 1
 

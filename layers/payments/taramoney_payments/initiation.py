@@ -185,12 +185,22 @@ class PaymentInitiator:
             raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request body")
         bind_payment(payment_id)
         logger.warning("Idempotency-Key of an existing payment seen again after its record lapsed; no new order")
+        if payment.ussd_code is not None:  # Taramoney took the order: the first answer was this payment
+            return payment
+        # Taramoney's answer was never kept: the order was refused, never delivered, or the first
+        # request stopped (its container died) somewhere between storing the payment and that answer.
         if payment.status is PaymentStatus.FAILURE and payment.failure_reason == NOT_DELIVERED_REASON:
             raise ProviderUnavailable(
                 "The payment provider could not be reached; nothing was charged", payment_id=payment_id
             )
         if payment.status is PaymentStatus.FAILURE:
             raise ProviderRejected(f"Taramoney refused the payment: {payment.failure_reason}", payment_id=payment_id)
+        if payment.status is PaymentStatus.PENDING:
+            raise ProviderTimedOut(
+                "The first request for this payment stopped before Taramoney's answer was kept; "
+                "the payment stays PENDING until it settles",
+                payment_id=payment_id,
+            )
         return payment
 
     def _store_pending(self, request: PaymentRequest, payment_id: str) -> Payment:

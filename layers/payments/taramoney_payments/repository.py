@@ -96,7 +96,10 @@ class PaymentRepository:
         Raises ``PhoneLimitReached`` when the phone holds ``max_pending_per_phone`` already, and
         ``PaymentAlreadyStored`` when a payment has this id already.
         """
-        item = {**payment.view(), "entityType": PAYMENT_ENTITY, "awaitingExpiry": PENDING_MARKER}
+        item = {
+            **payment_key(payment.payment_id),
+            **to_attributes({**payment.view(), "entityType": PAYMENT_ENTITY, "awaitingExpiry": PENDING_MARKER}),
+        }
         # Concurrent payments for one phone touch the same PHONE item: DynamoDB cancels all
         # but one with ``TransactionConflict`` (botocore does not retry it). A cancelled
         # transaction wrote nothing, so it is simply tried again, condition and all.
@@ -107,8 +110,13 @@ class PaymentRepository:
             except ClientError as error:
                 if error.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
-                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+                cancellations = error.response.get("CancellationReasons", [])
+                reasons = [reason.get("Code") for reason in cancellations]
                 if reasons and reasons[0] == "ConditionalCheckFailed":
+                    if cancellations[0].get("Item") == item:
+                        # This very item is stored: botocore retried a transaction that had been
+                        # applied but whose answer was lost. The payment and its slot are written.
+                        return
                     raise PaymentAlreadyStored(payment.payment_id) from error
                 if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                     raise PhoneLimitReached(payment.phone_number) from error
@@ -122,8 +130,10 @@ class PaymentRepository:
                 {
                     "Put": {
                         "TableName": self._table,
-                        "Item": {**payment_key(payment.payment_id), **to_attributes(item)},
+                        "Item": item,
                         "ConditionExpression": "attribute_not_exists(pk)",
+                        # the stored item, to tell our own write (retried by botocore) from an earlier payment's
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
                 },
                 {
