@@ -23,9 +23,10 @@ class LambdaContext:
     log_group_name: str = "/aws/lambda/test-function"
     log_stream_name: str = "2026/11/28/[$LATEST]0123456789abcdef"
     function_version: str = "$LATEST"
+    remaining_time_in_millis: int = 29_000
 
     def get_remaining_time_in_millis(self) -> int:
-        return 29_000
+        return self.remaining_time_in_millis
 
 
 def load_handler_module(function_dir: str) -> ModuleType:

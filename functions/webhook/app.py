@@ -34,7 +34,7 @@ from taramoney_payments.webhook_receiver import WebhookRequest
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        receipt = webhook_receiver().receive(_request(event))
+        receipt = webhook_receiver().receive(_request(event, context))
     except PaymentError as error:
         headers = {"Allow": "POST"} if isinstance(error, MethodNotAllowed) else {}
         return _answer(int(error.status), problem_json(error), PROBLEM_CONTENT_TYPE, headers)
@@ -45,7 +45,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return _answer(HTTPStatus.OK, json.dumps(receipt.body()), "application/json")
 
 
-def _request(event: dict[str, Any]) -> WebhookRequest:
+def _request(event: dict[str, Any], context: LambdaContext) -> WebhookRequest:
     http = event.get("requestContext", {}).get("http", {})
     headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
     body = event.get("body") or ""
@@ -57,7 +57,11 @@ def _request(event: dict[str, Any]) -> WebhookRequest:
     else:
         raw = body.encode()
     return WebhookRequest(
-        method=str(http.get("method", "")), path=str(event.get("rawPath", "")), headers=headers, body=raw
+        method=str(http.get("method", "")),
+        path=str(event.get("rawPath", "")),
+        headers=headers,
+        body=raw,
+        seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
     )
 
 

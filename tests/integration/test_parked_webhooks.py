@@ -220,6 +220,24 @@ def test_when_parking_fails_a_report_the_payment_already_holds_is_answered_200(
     assert (status, body["status"]) == (200, "SUCCESS")
 
 
+def test_when_parking_fails_with_too_little_time_left_the_payment_is_not_read_again(
+    webhook: Any, table_down: Callable[[str], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a report the payment already holds, the table's writes and the parking queue failing
+    add_pending_payment()
+    deliver(webhook, webhook_event("success"))
+    table_down("unreachable")
+    parking_down(monkeypatch)
+    reads: list[str] = []
+    repository = webhook_receiver()._repository
+    monkeypatch.setattr(repository, "get", lambda payment_id: reads.append(payment_id))
+    # when the same report is retried with less time left than one more DynamoDB call may take
+    status, body = deliver(webhook, webhook_event("success"), LambdaContext(remaining_time_in_millis=5_000))
+    # then the function answers 500 (and counts the webhook lost) rather than being timed out mid-read
+    assert (status, body["code"]) == (500, "WEBHOOK_NOT_STORED")
+    assert reads == []
+
+
 def test_a_parked_webhook_is_applied_under_the_webhook_requests_correlation_id(
     webhook: Any,
     parked_webhooks: Any,

@@ -72,8 +72,8 @@ def webhook_event(
     return event
 
 
-def deliver(webhook: Any, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    answer = webhook.lambda_handler(event, LambdaContext())
+def deliver(webhook: Any, event: dict[str, Any], context: LambdaContext | None = None) -> tuple[int, dict[str, Any]]:
+    answer = webhook.lambda_handler(event, context or LambdaContext())
     return answer["statusCode"], json.loads(answer["body"])
 
 

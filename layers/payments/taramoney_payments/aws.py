@@ -38,6 +38,7 @@ def aws_client(service: str) -> Any:
 # The webhook's budget: a DynamoDB write that hangs must still leave time to park the
 # payload on SQS inside the function's timeout. Worst case per call: 2 attempts of
 # (1 s connect + 2 s read) plus one back-off of at most 1 s, so about 7 s.
+FAIL_FAST_CALL_SECONDS = 7.0
 _FAIL_FAST_CONFIG = _CONFIG.merge(
     Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=2)
 )

@@ -13,6 +13,7 @@ a well-formed payload is parked unverified and its caller checked before it is a
 from __future__ import annotations
 
 import hmac
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .aws import FAIL_FAST_CALL_SECONDS
 from .clock import utc_now
 from .credentials import MerchantCredentials
 from .errors import (
@@ -57,6 +59,7 @@ class WebhookRequest:
     path: str
     headers: Mapping[str, str]
     body: bytes
+    seconds_left: Callable[[], float] = lambda: math.inf  # before the function's timeout
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,11 +138,11 @@ class WebhookReceiver:
             raise  # a refusal (404, 409): the payload is answered, not kept
         except (ClientError, BotoCoreError):
             logger.exception("The payments table failed; parking the webhook")
-            return self._park(payment_id, raw_payload, delivery.received_at, delivery.status, delivery=delivery)
+            return self._park(payment_id, raw_payload, delivery.received_at, delivery.status, request, delivery)
         except Exception:
             # Whatever broke, this payload is authentic and valid: keep it for a later try.
             logger.exception("Settlement failed unexpectedly; parking the webhook")
-            return self._park(payment_id, raw_payload, delivery.received_at, delivery.status, delivery=delivery)
+            return self._park(payment_id, raw_payload, delivery.received_at, delivery.status, request, delivery)
         return WebhookReceipt(payment_id, result.status, result.outcome)
 
     def _park_unverified(
@@ -150,7 +153,7 @@ class WebhookReceiver:
         payload = read_webhook_payload(request.body)
         proofs = (token, request.headers.get(SHARED_SECRET_HEADER, ""))
         raw_payload = request.body.decode("utf-8", errors="replace")
-        return self._park(payment_id, raw_payload, received_at, payload.status, unverified_proofs=proofs)
+        return self._park(payment_id, raw_payload, received_at, payload.status, request, unverified_proofs=proofs)
 
     def _park(
         self,
@@ -158,9 +161,10 @@ class WebhookReceiver:
         raw_payload: str,
         received_at: datetime,
         status: PaymentStatus,
+        request: WebhookRequest,
+        delivery: Delivery | None = None,
         *,
         unverified_proofs: tuple[str, str] | None = None,
-        delivery: Delivery | None = None,
     ) -> WebhookReceipt:
         try:
             message_id = self._parking().park(
@@ -171,9 +175,11 @@ class WebhookReceiver:
                 unverified_proofs=unverified_proofs,
             )
         except Exception as error:
-            held = self._already_held(payment_id, delivery) if delivery is not None else None
-            if held is not None:
-                return held
+            # One more read only if it cannot outlast the function: a timeout would lose the count below.
+            if delivery is not None and request.seconds_left() > FAIL_FAST_CALL_SECONDS:
+                held = self._already_held(payment_id, delivery)
+                if held is not None:
+                    return held
             logger.exception("Parking failed too: the webhook is lost unless Taramoney resends it")
             count(PaymentMetric.WEBHOOKS_LOST)
             raise WebhookNotStored(
