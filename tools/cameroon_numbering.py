@@ -61,12 +61,21 @@ def cameroon_operators() -> dict[str, str]:
 
 def _description(desc: Any) -> str:
     """``("pattern", (lengths))`` as ``ruff format`` writes it."""
+    assert desc.national_number_pattern, "a number description without a pattern"
     lengths = tuple(desc.possible_length or ())
     return f"({json.dumps(desc.national_number_pattern)}, {lengths!r})"
 
 
+def _check_assumptions(metadata: Any) -> None:
+    """What ``phone`` takes for granted of Cameroon's plan: fail here, not on a customer's number."""
+    assert metadata.international_prefix == "00", "phone._national_part dials 00"
+    assert not metadata.national_prefix_for_parsing, "phone reads no national (trunk) prefix"
+    assert metadata.general_desc.possible_length, "phone._national_part needs the national lengths"
+
+
 def render() -> str:
     metadata = phonenumbers.PhoneMetadata.metadata_for_region("CM")
+    _check_assumptions(metadata)
     mobile = metadata.fixed_line if metadata.same_mobile_and_fixed_line_pattern else metadata.mobile
     not_mobile = [_description(desc) for name in CHECKED_BEFORE_MOBILE if (desc := getattr(metadata, name))]
     header = _HEADER.format(

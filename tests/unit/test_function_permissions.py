@@ -38,6 +38,8 @@ NEEDS: dict[str, set[Need]] = {
     "WebhookFunction": {
         # settlement: one conditional UpdateItem (ALL_OLD on failure replaces any read); append_delivery
         ("dynamodb:UpdateItem", "PAYMENTS_TABLE_NAME", ""),
+        # webhook_receiver._already_held: a read only when settling and parking both failed
+        ("dynamodb:GetItem", "PAYMENTS_TABLE_NAME", ""),
         # parking
         ("sqs:SendMessage", "PARKED_WEBHOOKS_QUEUE_URL", ""),
         # credentials: the signing key of the webhook addresses
@@ -157,7 +159,7 @@ def test_the_role_grants_nothing_the_code_does_not_call(template: Template, func
 
 def test_the_webhook_can_neither_scan_nor_delete(template: Template) -> None:
     actions = {action for action, _ in granted(template, "WebhookFunction")}
-    assert actions == {"dynamodb:UpdateItem", "sqs:SendMessage", "secretsmanager:GetSecretValue"}
+    assert actions == {"dynamodb:UpdateItem", "dynamodb:GetItem", "sqs:SendMessage", "secretsmanager:GetSecretValue"}
 
 
 def test_the_expiry_reads_the_secret_only_when_it_looks_up_statuses(template: Template) -> None:

@@ -242,7 +242,9 @@ def our_reading(text: str) -> str | None:
         return None
 
 
-COUNTRY_PREFIXES_AND_SLIPS = ["", "+", "00", "0", "2", "23", "237", "+237", "00237", "+2370", "+23", "+33", "0033"]
+COUNTRY_PREFIXES_AND_SLIPS = [
+    *("", "+", "00", "0", "2", "23", "237", "+237", "00237", "+00237", "+0", "+00", "+2370", "+23", "+33", "0033"),
+]
 
 
 @st.composite

@@ -9,8 +9,8 @@
 ``mask_log_line`` applies all of it; the logger's formatter calls it on every line, so
 a caller that forgets (an exception message, a logged event or payload) leaks nothing.
 
-Kept apart from ``phone`` (which loads ``phonenumbers``) so that the logger can use it
-without paying for the operator tables.
+Kept apart from ``phone`` (the numbering plan and operator tables) so that the logger
+can use it without loading them.
 """
 
 from __future__ import annotations

@@ -101,7 +101,7 @@ def normalise_phone(raw: str) -> str:
 
 
 def national_digits(raw: str) -> str:
-    """The 9 national digits of a number spelled as a Cameroon number, without loading ``phonenumbers``.
+    """The 9 national digits of a number spelled as a Cameroon number, without checking the numbering plan.
 
     For comparing a number someone reports with a number ``parse_mobile_number`` already
     validated (the webhook's ``phoneNumber`` against its payment's): the same digits are
@@ -158,10 +158,12 @@ def _parse_cameroon_mobile(raw: str) -> str:
 def _national_part(digits: str) -> str | None:
     """The national number in ``digits`` (an optional ``+``, then digits) as phonenumbers reads one dialled in Cameroon.
 
-    ``+`` or ``00`` must be followed by 237; without either, a leading 237 is the country
-    code when the number is too long without it being one, or only fits the plan without it.
-    ``None`` for another country's number.
+    ``+`` or ``00`` must be followed by 237 (``+00`` counts as ``00``: no country code starts
+    with 0); without either, a leading 237 is the country code when the number is too long
+    without it being one, or only fits the plan without it. ``None`` for another country's number.
     """
+    if digits.startswith("+0"):
+        digits = digits.removeprefix("+")
     for international in ("+", "00"):
         if digits.startswith(international):
             rest = digits.removeprefix(international)

@@ -110,13 +110,8 @@ class PaymentRepository:
             except ClientError as error:
                 if error.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
-                cancellations = error.response.get("CancellationReasons", [])
-                reasons = [reason.get("Code") for reason in cancellations]
+                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
                 if reasons and reasons[0] == "ConditionalCheckFailed":
-                    if cancellations[0].get("Item") == item:
-                        # This very item is stored: botocore retried a transaction that had been
-                        # applied but whose answer was lost. The payment and its slot are written.
-                        return
                     raise PaymentAlreadyStored(payment.payment_id) from error
                 if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                     raise PhoneLimitReached(payment.phone_number) from error
@@ -125,6 +120,8 @@ class PaymentRepository:
                 time.sleep(full_jitter(_RETRY_BASE_SECONDS, attempt))
 
     def _claim_slot_and_put(self, item: dict[str, Any], payment: Payment, max_pending_per_phone: int) -> None:
+        # botocore gives the call one ClientRequestToken and keeps it on its retries: a retry of a
+        # transaction DynamoDB applied but whose answer was lost succeeds, rather than clash with itself.
         self._client.transact_write_items(
             TransactItems=[
                 {
@@ -132,8 +129,6 @@ class PaymentRepository:
                         "TableName": self._table,
                         "Item": item,
                         "ConditionExpression": "attribute_not_exists(pk)",
-                        # the stored item, to tell our own write (retried by botocore) from an earlier payment's
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
                 },
                 {

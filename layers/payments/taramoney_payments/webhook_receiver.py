@@ -40,6 +40,9 @@ from .settlement import Delivery, SettlementOutcome, settle
 from .webhook_payload import MAX_WEBHOOK_BYTES, WebhookPayload, read_webhook_payload
 from .webhook_tokens import parse_webhook_path, token_is_valid, webhook_token
 
+# A last read's worst case, and a second to answer and flush the metrics after it.
+_RE_READ_SECONDS = FAIL_FAST_CALL_SECONDS + 1
+
 SHARED_SECRET_HEADER = "tara-webhook-secret"  # noqa: S105 - a header name, not a secret
 _MAX_PAYMENT_ID_CHARS = 128
 # What each settlement outcome counts as; a correction changed the status and contradicted it.
@@ -176,7 +179,7 @@ class WebhookReceiver:
             )
         except Exception as error:
             # One more read only if it cannot outlast the function: a timeout would lose the count below.
-            if delivery is not None and request.seconds_left() > FAIL_FAST_CALL_SECONDS:
+            if delivery is not None and request.seconds_left() > _RE_READ_SECONDS:
                 held = self._already_held(payment_id, delivery)
                 if held is not None:
                     return held
