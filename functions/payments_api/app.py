@@ -16,10 +16,12 @@ from taramoney_payments.startup import collect_after_first_call
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPersistenceLayerError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from taramoney_payments.aws import fail_fast_aws_client
+from taramoney_payments.aws import fail_fast_aws_client, is_outage
+from taramoney_payments.credentials import CredentialsUnavailable
 from taramoney_payments.errors import PaymentError, PaymentNotFound, ServiceUnavailable
 from taramoney_payments.http_security import with_security_headers
 from taramoney_payments.idempotency import answer_once
@@ -88,13 +90,17 @@ def problem(error: PaymentError) -> Response[str]:
     return Response(int(error.status), PROBLEM_CONTENT_TYPE, body=problem_json(error))
 
 
-@app.exception_handler([ClientError, BotoCoreError])
+@app.exception_handler([ClientError, BotoCoreError, CredentialsUnavailable, IdempotencyPersistenceLayerError])
 def aws_unavailable(error: Exception) -> Response[str]:
-    """DynamoDB or Secrets Manager failed after botocore's retries: a problem a client may retry, not a bare 500.
+    """DynamoDB or Secrets Manager out (``is_outage``) after botocore's retries: a problem a client may retry.
 
     Failures after Taramoney took an order never reach this (initiation answers them naming the payment),
-    and a retry with the same Idempotency-Key finds the payment if one was stored.
+    and a retry with the same Idempotency-Key finds the payment if one was stored. A failure that
+    retrying cannot mend (access denied, a request AWS refuses) stays a function error: a 500, and
+    the function's Errors alarm.
     """
+    if not is_outage(error):
+        raise error
     logger.exception("An AWS dependency failed", extra={"aws_error": type(error).__name__})
     unavailable = ServiceUnavailable("Payments are briefly unavailable; retry in a few seconds with the same request")
     return Response(

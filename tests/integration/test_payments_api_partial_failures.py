@@ -17,7 +17,15 @@ from pytest_httpserver import HTTPServer
 
 from taramoney_payments.aws import aws_client
 from tests.conftest import reset_service_caches
-from tests.integration.payments_api_harness import ORANGE_ACCEPTS, TARAMONEY_PATH, Api, Store, payment_body
+from tests.integration.payments_api_harness import (
+    ORANGE_ACCEPTS,
+    TARAMONEY_PATH,
+    Answer,
+    Api,
+    Store,
+    payment_body,
+)
+from tests.integration.secrets_outage import watch_secrets_manager
 from tests.integration.test_payments_api import assert_problem
 
 Matcher = Callable[[dict[str, Any]], bool]
@@ -284,36 +292,47 @@ def test_a_key_reused_with_another_body_after_its_record_lapsed_is_still_refused
 # --- 503: our own storage fails before anything was ordered ------------------------------------------------
 
 
+OUTAGE = ("InternalServerError", 500)  # DynamoDB's own failure, still there after botocore's retries
+REFUSAL = ("AccessDeniedException", 400)  # a fault of ours that no retry mends
+
+
 @pytest.fixture
-def failing_dynamodb(api: Api) -> Iterator[set[str]]:
-    """Every DynamoDB call whose operation name is listed fails like an outage outlasting botocore's retries."""
-    operations: set[str] = set()
+def failing_dynamodb(api: Api) -> Iterator[dict[str, tuple[str, int]]]:
+    """Every DynamoDB call whose operation name is listed fails with the error code and HTTP status listed."""
+    failures: dict[str, tuple[str, int]] = {}
 
     def fail_if_listed(model: Any, **_: Any) -> None:
-        if model.name in operations:
-            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, model.name)
+        if model.name in failures:
+            code, status = failures[model.name]
+            error = {"Code": code, "Message": "injected"}
+            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": status}}, model.name)
 
     client = aws_client("dynamodb")
     client.meta.events.register("before-call.dynamodb", fail_if_listed)
-    yield operations
+    yield failures
     client.meta.events.unregister("before-call.dynamodb", fail_if_listed)
 
 
-def test_a_payment_that_cannot_be_stored_is_a_retryable_503_and_orders_nothing(
-    api: Api, taramoney: HTTPServer, store: Store, failing_dynamodb: set[str]
-) -> None:
-    # given the table refuses to store the PENDING payment
-    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
-    failing_dynamodb.add("TransactWriteItems")
-    # when a payment is started
-    answer = api.post(key="order-1")
-    # then the client gets a problem it may retry, and nobody was prompted nor anything half stored
+def assert_retryable_and_nothing_ordered(answer: Answer, taramoney: HTTPServer, store: Store) -> None:
+    """A 503 the client may retry: no payment named, nobody prompted, nothing half stored."""
     problem = assert_problem(answer, 503, "SERVICE_UNAVAILABLE")
     assert "paymentId" not in problem
     assert answer.headers["retry-after"] == "5"
     assert taramoney.log == []
     assert store.payment_items() == []
     assert store.phone_slots("655123456") == set()
+
+
+def test_a_payment_that_cannot_be_stored_is_a_retryable_503_and_orders_nothing(
+    api: Api, taramoney: HTTPServer, store: Store, failing_dynamodb: dict[str, tuple[str, int]]
+) -> None:
+    # given the table refuses to store the PENDING payment
+    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
+    failing_dynamodb["TransactWriteItems"] = OUTAGE
+    # when a payment is started
+    answer = api.post(key="order-1")
+    # then the client gets a problem it may retry, and nobody was prompted nor anything half stored
+    assert_retryable_and_nothing_ordered(answer, taramoney, store)
     # and once the table is back, the same request pays once
     failing_dynamodb.clear()
     again = api.post(key="order-1")
@@ -322,8 +341,50 @@ def test_a_payment_that_cannot_be_stored_is_a_retryable_503_and_orders_nothing(
     assert [item["paymentId"] for item in store.payment_items()] == [again.json["paymentId"]]
 
 
-def test_a_status_read_during_an_outage_is_a_503_not_a_bare_500(api: Api, failing_dynamodb: set[str]) -> None:
-    failing_dynamodb.add("GetItem")
+def test_a_status_read_during_an_outage_is_a_503_not_a_bare_500(
+    api: Api, failing_dynamodb: dict[str, tuple[str, int]]
+) -> None:
+    failing_dynamodb["GetItem"] = OUTAGE
     answer = api.get("yzcXebg6SpvSrQvKFEuCJw")
     assert_problem(answer, 503, "SERVICE_UNAVAILABLE")
     assert answer.headers["cache-control"] == "no-store"
+
+
+def test_an_idempotency_table_outage_is_a_retryable_503_and_orders_nothing(
+    api: Api, taramoney: HTTPServer, store: Store, failing_dynamodb: dict[str, tuple[str, int]]
+) -> None:
+    # given the idempotency table failing (its record is the one item written with PutItem)
+    failing_dynamodb["PutItem"] = OUTAGE
+    # when a payment is started with a key
+    answer = api.post(key="order-1")
+    # then it is a problem the client may retry, and nothing was stored or ordered
+    assert_retryable_and_nothing_ordered(answer, taramoney, store)
+
+
+def test_a_refusal_no_retry_mends_is_a_function_error_not_a_503(
+    api: Api, taramoney: HTTPServer, store: Store, failing_dynamodb: dict[str, tuple[str, int]]
+) -> None:
+    # given the function's role lacking a permission (a deploy gone wrong)
+    failing_dynamodb["TransactWriteItems"] = REFUSAL
+    # when a payment is started
+    # then the function fails (a 500 from API Gateway, counted by the function's Errors alarm), not
+    # a 503 telling the client to retry in a few seconds, and nothing was ordered
+    with pytest.raises(ClientError, match="AccessDeniedException"):
+        api.post()
+    assert taramoney.log == []
+    assert store.payment_items() == []
+
+
+def test_a_cold_start_while_secrets_manager_is_out_is_a_retryable_503(
+    function_env: dict[str, str], taramoney: HTTPServer, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a container starting while Secrets Manager cannot be reached
+    secrets_manager = watch_secrets_manager(monkeypatch)
+    secrets_manager.down = True
+    monkeypatch.setenv("TARAMONEY_API_URL", taramoney.url_for(TARAMONEY_PATH))
+    reset_service_caches()
+    # when a payment is started
+    answer = Api().post(key="order-1")
+    # then it is a problem the client may retry, and nothing was stored or ordered
+    assert_retryable_and_nothing_ordered(answer, taramoney, store)
+    assert secrets_manager.requests >= 1

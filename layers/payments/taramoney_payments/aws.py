@@ -8,11 +8,14 @@ needs them, and kept for the life of the container.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.retries.standard import RetryContext, ThrottledRetryableChecker, TransientRetryableChecker
 
 from . import snapstart  # noqa: F401 - registers the after-restore reseed in every function
 
@@ -48,3 +51,33 @@ _FAIL_FAST_CONFIG = _CONFIG.merge(
 def fail_fast_aws_client(service: str) -> Any:
     """A client for the webhook's path, where giving up early beats losing the payload."""
     return _session().client(service, config=_FAIL_FAST_CONFIG)
+
+
+# botocore's own reading of a failure its standard retry mode would retry: throttled, or transient.
+_PASSING_FAILURES = (ThrottledRetryableChecker(), TransientRetryableChecker())
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether an AWS call failed for a reason that passes (throttling, AWS's own 5xx, the network).
+
+    Looks through the exceptions that wrap an SDK error (Powertools' parameters and
+    idempotency errors). Access denied, a missing table or a request AWS refuses are no
+    outage: retrying them changes nothing.
+    """
+    for cause in _causes(error):
+        if isinstance(cause, ClientError):
+            status = cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            failure = RetryContext(attempt_number=1, parsed_response=cause.response)
+            return status >= 500 or any(checker.is_retryable(failure) for checker in _PASSING_FAILURES)
+        if isinstance(cause, BotoCoreError):
+            return any(checker.is_retryable(RetryContext(1, caught_exception=cause)) for checker in _PASSING_FAILURES)
+    return False
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
