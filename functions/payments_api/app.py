@@ -30,7 +30,7 @@ from taramoney_payments.models import Payment
 from taramoney_payments.observability import bind_payment, logger, metrics, tracer
 from taramoney_payments.payment_request import PaymentRequest
 from taramoney_payments.problems import PROBLEM_CONTENT_TYPE, problem_body, problem_json
-from taramoney_payments.requests_parsing import check_json_content_type, read_idempotency_key, read_payment_request
+from taramoney_payments.requests_parsing import read_idempotency_key, read_payment_request
 from taramoney_payments.services import payment_initiator, payment_repository
 from taramoney_payments.settings import get_settings
 from taramoney_payments.snapstart import prepare_snapshot
@@ -56,8 +56,12 @@ RETRY_AFTER_SECONDS = "5"
 )
 def create_payment() -> Response[str]:
     settings = get_settings()
-    check_json_content_type(app.current_event.headers.get("content-type"))
-    request = read_payment_request(_raw_body(), min_amount=settings.min_amount, max_amount=settings.max_amount)
+    request = read_payment_request(
+        _raw_body(),
+        app.current_event.headers.get("content-type"),
+        min_amount=settings.min_amount,
+        max_amount=settings.max_amount,
+    )
     key = read_idempotency_key(app.current_event.headers.get("idempotency-key"))
 
     def produce() -> dict[str, Any]:

@@ -36,7 +36,7 @@ def valid_body(**changes: Any) -> dict[str, Any]:
 
 def read(body: dict[str, Any] | bytes | str, *, low: int = MIN, high: int = MAX) -> Any:
     raw = body if isinstance(body, bytes) else (body if isinstance(body, str) else json.dumps(body)).encode()
-    return read_payment_request(raw, min_amount=low, max_amount=high)
+    return read_payment_request(raw, "application/json", min_amount=low, max_amount=high)
 
 
 def refusal(body: dict[str, Any] | bytes | str, **limits: int) -> PaymentError:

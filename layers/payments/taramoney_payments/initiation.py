@@ -131,18 +131,21 @@ class PaymentInitiator:
                 "The payment provider did not answer in time; the payment stays PENDING until it settles",
                 payment_id=payment.payment_id,
             ) from error
-        except Exception as error:
-            # An unusable answer, or whatever else broke: the order may have reached Taramoney,
-            # so the payment stays PENDING and the answer names it; a retry does not order again.
+        # An unusable answer, or whatever else broke: the order may have reached Taramoney,
+        # so the payment stays PENDING and the answer names it; a retry does not order again.
+        except OrderOutcomeUnknown as error:
             count(PaymentMetric.PROVIDER_ERRORS, reason="OUTCOME_UNKNOWN")
-            if isinstance(error, OrderOutcomeUnknown):
-                logger.warning("Taramoney's answer unusable, payment left PENDING", extra={"reason": str(error)})
-                detail = "The payment provider answered with an error"
-            else:
-                logger.exception("The call to Taramoney failed unexpectedly, payment left PENDING")
-                detail = "The payment provider's answer could not be read"
+            logger.warning("Taramoney's answer unusable, payment left PENDING", extra={"reason": str(error)})
             raise ProviderUnavailable(
-                f"{detail}; the payment stays PENDING until it settles", payment_id=payment.payment_id
+                "The payment provider answered with an error; the payment stays PENDING until it settles",
+                payment_id=payment.payment_id,
+            ) from error
+        except Exception as error:
+            count(PaymentMetric.PROVIDER_ERRORS, reason="OUTCOME_UNKNOWN")
+            logger.exception("The call to Taramoney failed unexpectedly, payment left PENDING")
+            raise ProviderUnavailable(
+                "The payment provider's answer could not be read; the payment stays PENDING until it settles",
+                payment_id=payment.payment_id,
             ) from error
         count(PaymentMetric.PAYMENTS_INITIATED, vendor=_vendor_dimension(accepted.vendor))
         logger.info("Payment order accepted", extra={"vendor": accepted.vendor})

@@ -39,7 +39,7 @@ _PHONE_ERRORS: dict[str, type[PaymentError]] = {
 }
 
 
-def check_json_content_type(value: str | None) -> None:
+def _check_json_content_type(value: str | None) -> None:
     """Refuse a body not declared ``application/json`` (parameters allowed; a charset must be UTF-8)."""
     media_type, *parameters = (value or "").split(";")
     charsets = [
@@ -54,7 +54,9 @@ def check_json_content_type(value: str | None) -> None:
         )
 
 
-def read_payment_request(body: bytes, *, min_amount: int, max_amount: int) -> PaymentRequest:
+def read_payment_request(body: bytes, content_type: str | None, *, min_amount: int, max_amount: int) -> PaymentRequest:
+    """The body of ``POST /payments`` as a ``PaymentRequest``, or the ``PaymentError`` that refuses it."""
+    _check_json_content_type(content_type)
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"The body must not exceed {MAX_BODY_BYTES} bytes")
     try:
