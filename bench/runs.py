@@ -26,6 +26,8 @@ def child_environment(spec: FunctionSpec, *, traced: bool = False) -> dict[str, 
         BENCH_CODE_DIR=str(spec.code_dir),
         BENCH_LAYER_DIRS=os.pathsep.join(str(path) for path in spec.layer_dirs),
         PYTHONDONTWRITEBYTECODE="1",
+        # As Lambda's runtime sets it: the functions pause garbage collection there (startup.py).
+        AWS_LAMBDA_RUNTIME_API="127.0.0.1:9001",
     )
     if traced:
         # As Lambda runs a function with Tracing: Active (no daemon here: segments go nowhere).

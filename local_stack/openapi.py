@@ -168,10 +168,6 @@ def payments_api_module() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    # Loaded for its routes, never called: the collector it paused (startup) resumes now.
-    from taramoney_payments.startup import resume_collection
-
-    resume_collection()
     return module
 
 

@@ -39,11 +39,6 @@ def load_handler_module(function_dir: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    # The handler paused the collector until its first call (taramoney_payments.startup); the
-    # test process lives on after it, whether it calls the handler or not.
-    from taramoney_payments.startup import resume_collection
-
-    resume_collection()
     return module
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 from tests.lambda_runtime import ROOT
 
-# A handler module as Lambda loads one (not through tests.lambda_runtime, which resumes at once).
+# A handler module as Lambda loads one (its runtime sets AWS_LAMBDA_RUNTIME_API).
+IN_LAMBDA = {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}
 SCRIPT = """
 import gc, json, sys
 sys.path[:0] = ['layers/payments']
@@ -40,6 +42,7 @@ def run(first_event: str) -> dict[str, object]:
         text=True,
         check=True,
         timeout=60,
+        env={**os.environ, **IN_LAMBDA},
     )
     seen: dict[str, object] = json.loads(answer.stdout)
     return seen
@@ -63,11 +66,25 @@ def test_a_first_call_that_fails_resumes_collection_too() -> None:
     assert seen["during_second_call"] is True
 
 
-def test_a_handler_module_loads_with_the_collector_paused() -> None:
+def collector_enabled_after_loading_the_webhook(**environment: str) -> bool:
     script = "import gc, sys; sys.path[:0] = ['functions/webhook', 'layers/payments'];import app; print(gc.isenabled())"
     env = {"PAYMENTS_TABLE_NAME": "payments", "AWS_DEFAULT_REGION": "eu-west-1", "POWERTOOLS_TRACE_DISABLED": "1"}
     answer = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60, env=env
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env={**env, **environment},
     )
+    return {"True": True, "False": False}[answer.stdout.strip()]
 
-    assert answer.stdout.strip() == "False"
+
+def test_in_lambda_a_handler_module_loads_with_the_collector_paused() -> None:
+    assert collector_enabled_after_loading_the_webhook(**IN_LAMBDA) is False
+
+
+def test_elsewhere_importing_a_handler_leaves_the_collector_alone() -> None:
+    # the tests, the OpenAPI generator: they import handlers without Lambda's runtime around them
+    assert collector_enabled_after_loading_the_webhook() is True

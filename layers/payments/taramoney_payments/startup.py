@@ -11,23 +11,30 @@ container), so collection resumes once the first answer is ready, and what was b
 until then is frozen, left out of every later collection (``gc.freeze``), which keeps warm
 invocations' collections short too. The price: the few cyclic leftovers of that first
 call are never freed.
+
+Only where Lambda runs the code (its runtime sets ``AWS_LAMBDA_RUNTIME_API``; so does
+``make bench``, which measures it): a process that imports a handler for another reason,
+the tests or the OpenAPI generator, keeps its collector as it was.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
-gc.disable()
+_PAUSED_AT_IMPORT = "AWS_LAMBDA_RUNTIME_API" in os.environ
+if _PAUSED_AT_IMPORT:
+    gc.disable()
 
 
 def collect_after_first_call(handler: Handler) -> Handler:
     """Resume garbage collection when ``handler`` has served its first call (answered or raised)."""
-    paused = True
+    paused = _PAUSED_AT_IMPORT
 
     @wraps(handler)
     def serve(*args: Any, **kwargs: Any) -> Any:
@@ -37,12 +44,8 @@ def collect_after_first_call(handler: Handler) -> Handler:
         finally:
             if paused:
                 paused = False
-                resume_collection()
+                # What exists now stays out of later collections; collect again from here on.
+                gc.freeze()
+                gc.enable()
 
     return serve  # type: ignore[return-value]
-
-
-def resume_collection() -> None:
-    """Freeze what exists now out of later collections, and collect again from here on."""
-    gc.freeze()
-    gc.enable()
