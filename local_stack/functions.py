@@ -82,6 +82,8 @@ def function_specs(
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": f"local/[$LATEST]{uuid.uuid4().hex}",
+            # Set by Lambda's runtime: the functions pause garbage collection until their first answer.
+            "AWS_LAMBDA_RUNTIME_API": "local-stack-worker",
         }
         reserved = props.get("ReservedConcurrentExecutions")
         specs[logical_id] = FunctionSpec(

@@ -104,6 +104,7 @@ def aws_unavailable(error: Exception) -> Response[str]:
     the function's Errors alarm.
     """
     if not is_outage(error):
+        logger.exception("An AWS call failed in a way no retry mends", extra={"aws_error": type(error).__name__})
         raise error
     logger.exception("An AWS dependency failed", extra={"aws_error": type(error).__name__})
     unavailable = ServiceUnavailable("Payments are briefly unavailable; retry in a few seconds with the same request")
