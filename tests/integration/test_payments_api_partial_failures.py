@@ -110,21 +110,32 @@ def test_a_retry_of_an_accepted_order_whose_ussd_code_was_not_stored_prompts_no_
     assert len(store.payment_items()) == 1
 
 
+def start_with_an_answer_not_kept(
+    api: Api, taramoney: HTTPServer, failing_updates: list[Matcher], function_env: dict[str, str]
+) -> Answer:
+    """Start a payment Taramoney accepts, keyed ``order-1``, while the idempotency table fails to keep the answer.
+
+    The key's record stays in progress; the table answers again afterwards.
+    """
+    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
+    failing_updates.append(saving_the_idempotent_answer(function_env))
+    answer = api.post(key="order-1")
+    failing_updates.clear()
+    return answer
+
+
 def test_an_answer_whose_idempotency_record_cannot_be_saved_is_still_the_payment(
     api: Api, taramoney: HTTPServer, store: Store, failing_updates: list[Matcher], function_env: dict[str, str]
 ) -> None:
     # given Taramoney accepts, and the idempotency table fails when the answer is saved
-    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
-    failing_updates.append(saving_the_idempotent_answer(function_env))
     # when a payment is started with a key
-    answer = api.post(key="order-1")
+    answer = start_with_an_answer_not_kept(api, taramoney, failing_updates, function_env)
     # then the client gets its payment, not an error that would make it start a second one
     assert answer.status == 201, answer.text
     payment = answer.json
     assert (payment["status"], payment["ussdCode"]) == ("PENDING", "#150*50#")
     assert [item["paymentId"] for item in store.payment_items()] == [payment["paymentId"]]
     # and a retry while the record is still in progress starts nothing
-    failing_updates.clear()
     assert_problem(api.post(key="order-1"), 409, "REQUEST_IN_PROGRESS")
     assert len(taramoney.log) == 1
     assert len(store.payment_items()) == 1
@@ -169,10 +180,7 @@ def test_a_retry_after_the_keys_record_lapsed_in_progress_orders_nothing_again(
 ) -> None:
     # given a first request whose answer could not be kept (the idempotency table failed, or the
     # container died after Taramoney took the order), so its key's record stayed in progress
-    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
-    failing_updates.append(saving_the_idempotent_answer(function_env))
-    first = api.post(key="order-1")
-    failing_updates.clear()
+    first = start_with_an_answer_not_kept(api, taramoney, failing_updates, function_env)
     # and that record's in-progress lease is over
     lapse_in_progress_leases(store)
     # when the client tries again with the key
@@ -277,10 +285,7 @@ def test_a_payment_write_retried_after_its_answer_was_lost_is_never_a_201_withou
 def test_a_key_reused_with_another_body_after_its_record_lapsed_is_still_refused(
     api: Api, taramoney: HTTPServer, store: Store, failing_updates: list[Matcher], function_env: dict[str, str]
 ) -> None:
-    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
-    failing_updates.append(saving_the_idempotent_answer(function_env))
-    api.post(key="order-1")
-    failing_updates.clear()
+    start_with_an_answer_not_kept(api, taramoney, failing_updates, function_env)
     for record in store.idempotency_records():
         store.idempotency.delete_item(Key={"id": record["id"]})  # as if its 24 hours were over
     answer = api.post(payment_body(productPrice=200), key="order-1")
