@@ -205,15 +205,22 @@ def test_only_when_parking_fails_too_the_webhook_answers_500(
     assert body["paymentId"] == PAYMENT_ID  # support can find the payment the lost report was about
 
 
+def settled_then_table_and_parking_down(
+    webhook: Any, table_down: Callable[[str], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A payment a first delivery settled (as if that write's answer never came back), then the
+    table's writes and the parking queue both failing."""
+    add_pending_payment()
+    deliver(webhook, webhook_event("success"))
+    table_down("unreachable")
+    parking_down(monkeypatch)
+
+
 def test_when_parking_fails_a_report_the_payment_already_holds_is_answered_200(
     webhook: Any, table_down: Callable[[str], None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given a payment the first delivery settled, though that write's answer never came back
-    add_pending_payment()
-    deliver(webhook, webhook_event("success"))
-    # and now the table's writes and the parking queue both failing
-    table_down("unreachable")
-    parking_down(monkeypatch)
+    # given a settled payment, and now the table's writes and the parking queue both failing
+    settled_then_table_and_parking_down(webhook, table_down, monkeypatch)
     # when the same report is retried
     status, body = deliver(webhook, webhook_event("success"))
     # then nothing was lost: it is answered as the duplicate it is, not WEBHOOK_NOT_STORED
@@ -223,19 +230,13 @@ def test_when_parking_fails_a_report_the_payment_already_holds_is_answered_200(
 def test_when_parking_fails_with_too_little_time_left_the_payment_is_not_read_again(
     webhook: Any, table_down: Callable[[str], None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given a report the payment already holds, the table's writes and the parking queue failing
-    add_pending_payment()
-    deliver(webhook, webhook_event("success"))
-    table_down("unreachable")
-    parking_down(monkeypatch)
-    reads: list[str] = []
-    repository = webhook_receiver()._repository
-    monkeypatch.setattr(repository, "get", lambda payment_id: reads.append(payment_id))
+    # given the same settled payment, table writes and parking queue failing
+    settled_then_table_and_parking_down(webhook, table_down, monkeypatch)
     # when the same report is retried with less time left than one more DynamoDB call may take
     status, body = deliver(webhook, webhook_event("success"), LambdaContext(remaining_time_in_millis=5_000))
-    # then the function answers 500 (and counts the webhook lost) rather than being timed out mid-read
+    # then the payment is not read again (reading it would have found the report held, and answered 200):
+    # the function answers 500 and counts the webhook lost, rather than being timed out mid-read
     assert (status, body["code"]) == (500, "WEBHOOK_NOT_STORED")
-    assert reads == []
 
 
 def test_a_parked_webhook_is_applied_under_the_webhook_requests_correlation_id(
