@@ -46,13 +46,10 @@ _load_layer()
 from taramoney_payments import errors  # noqa: E402 - the layer is on the path only now
 from taramoney_payments.models import Payment, PaymentStatus  # noqa: E402
 from taramoney_payments.payment_request import PaymentRequest  # noqa: E402
+from taramoney_payments.phone import MAX_PHONE_NUMBER_CHARS  # noqa: E402
 from taramoney_payments.problems import PROBLEM_CONTENT_TYPE, problem_body  # noqa: E402
 from taramoney_payments.requests_parsing import MAX_BODY_BYTES  # noqa: E402
-from taramoney_payments.webhook_payload import (  # noqa: E402
-    MAX_IDENTIFIER_CHARS,
-    MAX_PHONE_NUMBER_CHARS,
-    MAX_WEBHOOK_BYTES,
-)
+from taramoney_payments.webhook_payload import MAX_IDENTIFIER_CHARS, MAX_WEBHOOK_BYTES  # noqa: E402
 
 
 class FieldProblem(BaseModel):

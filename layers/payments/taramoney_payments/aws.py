@@ -39,11 +39,19 @@ def aws_client(service: str) -> Any:
 
 
 # The webhook's budget: a DynamoDB write that hangs must still leave time to park the
-# payload on SQS inside the function's timeout. Worst case per call: 2 attempts of
-# (1 s connect + 2 s read) plus one back-off of at most 1 s, so about 7 s.
-FAIL_FAST_CALL_SECONDS = 7.0
+# payload on SQS inside the function's timeout.
+_FAIL_FAST_ATTEMPTS, _FAIL_FAST_CONNECT_SECONDS, _FAIL_FAST_READ_SECONDS = 2, 1, 2
 _FAIL_FAST_CONFIG = _CONFIG.merge(
-    Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=2)
+    Config(
+        retries={"mode": "standard", "max_attempts": _FAIL_FAST_ATTEMPTS},
+        connect_timeout=_FAIL_FAST_CONNECT_SECONDS,
+        read_timeout=_FAIL_FAST_READ_SECONDS,
+    )
+)
+# Worst case per call: every attempt times out connecting and reading, with a back-off of
+# at most 1 s between attempts (standard mode's first back-offs): about 7 s.
+FAIL_FAST_CALL_SECONDS = _FAIL_FAST_ATTEMPTS * (_FAIL_FAST_CONNECT_SECONDS + _FAIL_FAST_READ_SECONDS) + (
+    _FAIL_FAST_ATTEMPTS - 1
 )
 
 

@@ -20,7 +20,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from .phone import InvalidPhoneNumber, UnsupportedOperator, parse_mobile_number
+from .phone import MAX_PHONE_NUMBER_CHARS, InvalidPhoneNumber, UnsupportedOperator, parse_mobile_number
 
 
 def _not_blank(value: str) -> str:
@@ -29,12 +29,9 @@ def _not_blank(value: str) -> str:
     return value
 
 
-_PHONE_MAX_LENGTH = 32
-
-
 def _cameroon_mobile(value: str) -> str:
     """Replace any accepted spelling by the 9-digit national form, or refuse it."""
-    if len(value) > _PHONE_MAX_LENGTH:  # still "not a phone number" to the client, checked before parsing
+    if len(value) > MAX_PHONE_NUMBER_CHARS:  # still "not a phone number" to the client, checked before parsing
         raise PydanticCustomError("invalid_phone_number", "too long for a phone number")
     try:
         return parse_mobile_number(value).national

@@ -17,6 +17,7 @@ from .cameroon_numbering import OPERATORS_BY_PREFIX
 from .masking import mask_phone
 
 __all__ = [
+    "MAX_PHONE_NUMBER_CHARS",
     "InvalidPhoneNumber",
     "MobileNumber",
     "UnsupportedOperator",
@@ -31,8 +32,10 @@ __all__ = [
 # What a customer may type: digits with an optional leading + and spaces, dots or dashes.
 _ACCEPTED_CHARACTERS = re.compile(r"^\+?[0-9][0-9 .\-]*$")
 _SEPARATORS = re.compile(r"[ .\-]")
-# 6XXXXXXXX (mobile) or 2XXXXXXXX (fixed), alone or after 237, +237 or 00237.
-_CAMEROON_SPELLING = re.compile(r"(?:(?:\+|00)?237)?([26]\d{8})")
+# The national form of a Cameroon number: 6XXXXXXXX (mobile) or 2XXXXXXXX (fixed).
+_NINE_DIGITS = re.compile(r"[26][0-9]{8}")
+# The longest phone number a client or Taramoney may send; a longer text is refused before any reading.
+MAX_PHONE_NUMBER_CHARS = 32
 
 
 class Vendor(StrEnum):
@@ -109,10 +112,10 @@ def national_digits(raw: str) -> str:
     Agrees with ``normalise_phone`` on every number it accepts. Raises ``InvalidPhoneNumber``.
     """
     text = raw.strip()
-    spelled = _CAMEROON_SPELLING.fullmatch(_SEPARATORS.sub("", text)) if _ACCEPTED_CHARACTERS.match(text) else None
-    if spelled is None:
+    national = _national_part(_SEPARATORS.sub("", text)) if _ACCEPTED_CHARACTERS.match(text) else None
+    if national is None or not _NINE_DIGITS.fullmatch(national):
         raise InvalidPhoneNumber("not a Cameroon phone number")
-    return spelled.group(1)
+    return national
 
 
 _LONGEST_PREFIX = max(map(len, OPERATORS_BY_PREFIX))

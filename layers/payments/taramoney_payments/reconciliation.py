@@ -22,7 +22,7 @@ from urllib3.exceptions import HTTPError
 from .credentials import MerchantCredentials
 from .models import Payment, PaymentStatus
 from .observability import logger, tracer
-from .phone import InvalidPhoneNumber, normalise_phone
+from .phone import InvalidPhoneNumber, national_digits
 from .taramoney import post_json
 
 _OUTCOMES = {"SUCCESS": PaymentStatus.SUCCESS, "FAILURE": PaymentStatus.FAILURE}
@@ -66,7 +66,7 @@ class TaramoneyStatusClient:
 
 def _names_this_payment(answer: dict[str, Any], payment: Payment) -> bool:
     try:
-        phone = normalise_phone(str(answer.get("phoneNumber") or ""))
+        phone = national_digits(str(answer.get("phoneNumber") or ""))
     except InvalidPhoneNumber:
         return False
     amount = answer.get("amount", answer.get("originalAmount"))

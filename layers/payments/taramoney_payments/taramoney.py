@@ -40,7 +40,7 @@ def post_json(
 ) -> urllib3.BaseHTTPResponse:
     """POST ``body`` as JSON and read the whole answer; urllib3's own errors pass through."""
     timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
-    return _pool().request("POST", url, json=body, timeout=timeout, retries=False)
+    return _pool().request("POST", url, json=body, timeout=timeout)
 
 
 @dataclass(frozen=True, slots=True)

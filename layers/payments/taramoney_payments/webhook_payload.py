@@ -25,11 +25,10 @@ from typing import Any
 
 from .errors import FieldError, InvalidWebhookPayload, MalformedJson, PayloadTooLarge
 from .models import PaymentStatus
-from .phone import InvalidPhoneNumber, national_digits
+from .phone import MAX_PHONE_NUMBER_CHARS, InvalidPhoneNumber, national_digits
 
 MAX_WEBHOOK_BYTES = 16 * 1024
 MAX_IDENTIFIER_CHARS = 256
-MAX_PHONE_NUMBER_CHARS = 32
 _SETTLED = {status.value: status for status in (PaymentStatus.SUCCESS, PaymentStatus.FAILURE)}
 
 

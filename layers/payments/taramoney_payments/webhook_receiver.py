@@ -141,11 +141,15 @@ class WebhookReceiver:
             raise  # a refusal (404, 409): the payload is answered, not kept
         except (ClientError, BotoCoreError):
             logger.exception("The payments table failed; parking the webhook")
-            return self._park(payment_id, raw_payload, delivery.received_at, delivery.status, request, delivery)
+            return self._park(
+                payment_id, raw_payload, delivery.received_at, delivery.status, request.seconds_left, delivery
+            )
         except Exception:
             # Whatever broke, this payload is authentic and valid: keep it for a later try.
             logger.exception("Settlement failed unexpectedly; parking the webhook")
-            return self._park(payment_id, raw_payload, delivery.received_at, delivery.status, request, delivery)
+            return self._park(
+                payment_id, raw_payload, delivery.received_at, delivery.status, request.seconds_left, delivery
+            )
         return WebhookReceipt(payment_id, result.status, result.outcome)
 
     def _park_unverified(
@@ -156,7 +160,9 @@ class WebhookReceiver:
         payload = read_webhook_payload(request.body)
         proofs = (token, request.headers.get(SHARED_SECRET_HEADER, ""))
         raw_payload = request.body.decode("utf-8", errors="replace")
-        return self._park(payment_id, raw_payload, received_at, payload.status, request, unverified_proofs=proofs)
+        return self._park(
+            payment_id, raw_payload, received_at, payload.status, request.seconds_left, unverified_proofs=proofs
+        )
 
     def _park(
         self,
@@ -164,7 +170,7 @@ class WebhookReceiver:
         raw_payload: str,
         received_at: datetime,
         status: PaymentStatus,
-        request: WebhookRequest,
+        seconds_left: Callable[[], float],
         delivery: Delivery | None = None,
         *,
         unverified_proofs: tuple[str, str] | None = None,
@@ -179,7 +185,7 @@ class WebhookReceiver:
             )
         except Exception as error:
             # One more read only if it cannot outlast the function: a timeout would lose the count below.
-            if delivery is not None and request.seconds_left() > _RE_READ_SECONDS:
+            if delivery is not None and seconds_left() > _RE_READ_SECONDS:
                 held = self._already_held(payment_id, delivery)
                 if held is not None:
                     return held
