@@ -52,9 +52,7 @@ def test_only_success_or_failure_settles(status: Any) -> None:
 
 @pytest.mark.parametrize("date", ["2025-07-24T15:28:53.678", "2025-07-24", "24/07/2025 15:28"])
 def test_dates_without_an_offset_are_refused(date: str) -> None:
-    with pytest.raises(InvalidWebhookPayload) as refusal:
-        read(changeDate=date)
-    assert [error.field for error in refusal.value.errors] == ["changeDate"]
+    assert [field for field, _ in refusals(changeDate=date)] == ["changeDate"]
 
 
 def test_unknown_fields_are_kept_and_amounts_may_be_strings() -> None:
@@ -104,11 +102,17 @@ def test_a_failure_delivery_says_why_and_caps_the_raw_payload() -> None:
     assert (len(record["payload"]), record["payloadTruncated"]) == (MAX_RAW_PAYLOAD_CHARS, True)
 
 
+def refusals_of(body: bytes) -> list[tuple[str, str]]:
+    """The (field, message) pairs this body is refused with."""
+    with pytest.raises(InvalidWebhookPayload) as refusal:
+        read_webhook_payload(body)
+    return [(error.field, error.message) for error in refusal.value.errors]
+
+
 def refusals(**changes: Any) -> list[tuple[str, str]]:
     """The (field, message) pairs a payload with these changes is refused with."""
-    with pytest.raises(InvalidWebhookPayload) as refusal:
-        read(**changes)
-    return [(error.field, error.message) for error in refusal.value.errors]
+    payload = {**DOCUMENTED, **changes}
+    return refusals_of(json.dumps({k: v for k, v in payload.items() if v is not None}).encode())
 
 
 def test_identifiers_are_stripped_and_hold_1_to_256_characters() -> None:
@@ -129,11 +133,7 @@ def test_numbers_are_ids_spelled_as_text_but_booleans_are_not() -> None:
 def test_a_required_field_sent_as_null_is_refused_and_an_optional_one_is_absent() -> None:
     assert refusals(businessId=None) == [("businessId", "Field required")]  # read() drops None: absent
     body = json.dumps({**DOCUMENTED, "businessId": None, "changeDate": None}).encode()
-    with pytest.raises(InvalidWebhookPayload) as refusal:
-        read_webhook_payload(body)
-    assert [(error.field, error.message) for error in refusal.value.errors] == [
-        ("businessId", "Input should be a valid string")
-    ]
+    assert refusals_of(body) == [("businessId", "Input should be a valid string")]
     assert read_webhook_payload(json.dumps({**DOCUMENTED, "changeDate": None}).encode()).change_date is None
 
 
@@ -181,9 +181,7 @@ def test_every_bad_field_is_reported_under_its_json_name_in_the_documented_order
         ("collectionId", "Input should be a valid string"),
         ("changeDate", "Input should be a valid ISO 8601 datetime"),
     ]
-    with pytest.raises(InvalidWebhookPayload) as refusal:
-        read_webhook_payload(b"{}")
-    assert [(error.field, error.message) for error in refusal.value.errors] == [
+    assert refusals_of(b"{}") == [
         ("businessId", "Field required"),
         ("status", "Field required"),
         ("phoneNumber", "Field required"),
@@ -206,9 +204,9 @@ BAD_VALUES = {
 def test_all_bad_fields_are_reported_not_only_the_first(data: st.DataObject) -> None:
     broken = data.draw(st.sets(st.sampled_from(sorted(BAD_VALUES)), min_size=1))
     body = {**DOCUMENTED, **{name: data.draw(BAD_VALUES[name]) for name in broken}}
-    with pytest.raises(InvalidWebhookPayload) as refusal:
-        read_webhook_payload(json.dumps(body).encode())
-    assert [error.field for error in refusal.value.errors] == [name for name in BAD_VALUES if name in broken]
+    assert [field for field, _ in refusals_of(json.dumps(body).encode())] == [
+        name for name in BAD_VALUES if name in broken
+    ]
 
 
 json_values = st.recursive(
