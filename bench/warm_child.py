@@ -165,7 +165,7 @@ def _cases(function: str, signing_key: str) -> dict[str, tuple[Callable[[int], N
         accepted = scenarios.payment_item(payment, vendor="ORANGE_CAMEROON", ussdCode="#150*50#")
         _events["initiation"] = lambda: scenarios.start_payment_event(payment.phone_number, secrets.token_hex(8))
         _events["status read"] = lambda: scenarios.get_payment_event(payment.payment_id)
-        dynamodb = aws_client("dynamodb")
+        dynamodb = fail_fast_aws_client("dynamodb")
         return {
             "initiation": (
                 lambda count: _stubbed(

@@ -71,6 +71,7 @@ def reset_service_caches() -> None:
         aws.aws_client,
         aws.fail_fast_aws_client,
         services.payment_repository,
+        services.fail_fast_payment_repository,
         services.payment_initiator,
         services.payment_event_relay,
         services.payment_expirer,

@@ -31,7 +31,7 @@ from taramoney_payments.observability import bind_payment, logger, metrics, trac
 from taramoney_payments.payment_request import PaymentRequest
 from taramoney_payments.problems import PROBLEM_CONTENT_TYPE, problem_body, problem_json
 from taramoney_payments.requests_parsing import read_idempotency_key, read_payment_request
-from taramoney_payments.services import payment_initiator, payment_repository
+from taramoney_payments.services import fail_fast_payment_repository, payment_initiator
 from taramoney_payments.settings import get_settings
 from taramoney_payments.snapstart import prepare_snapshot
 
@@ -83,7 +83,7 @@ def create_payment() -> Response[str]:
 )
 def get_payment(payment_id: str) -> Response[str]:
     bind_payment(payment_id)
-    payment = payment_repository().get(payment_id)
+    payment = fail_fast_payment_repository().get(payment_id)
     if payment is None:
         raise PaymentNotFound(f"No payment has the id {payment_id!r}")
     return Response(HTTPStatus.OK.value, "application/json", body=json.dumps(payment.view()))

@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 from pytest_httpserver import HTTPServer
 
-from taramoney_payments.aws import aws_client
+from local_stack.template import load_template
+from taramoney_payments.aws import FAIL_FAST_CALL_SECONDS, fail_fast_aws_client
 from taramoney_payments.models import PaymentStatus
 from tests.conftest import reset_service_caches
 from tests.integration.payments_api_harness import (
@@ -59,7 +60,7 @@ def failing_updates(api: Api) -> Iterator[list[Matcher]]:
         if any(matches(params) for matches in matchers):
             raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "UpdateItem")
 
-    client = aws_client("dynamodb")
+    client = fail_fast_aws_client("dynamodb")
     client.meta.events.register("before-parameter-build.dynamodb.UpdateItem", fail_if_matched)
     yield matchers
     client.meta.events.unregister("before-parameter-build.dynamodb.UpdateItem", fail_if_matched)
@@ -267,7 +268,7 @@ def test_a_payment_write_retried_after_its_answer_was_lost_is_never_a_201_withou
         tokens.append(json.loads(request_dict["body"])["ClientRequestToken"])
         return 0 if attempts == 1 else None  # retry at once, as after a dropped connection
 
-    client = aws_client("dynamodb")
+    client = fail_fast_aws_client("dynamodb")
     client.meta.events.register_first("needs-retry.dynamodb.TransactWriteItems", answer_lost_once)
     try:
         # when a payment is started
@@ -314,7 +315,7 @@ def failing_dynamodb(api: Api) -> Iterator[dict[str, tuple[str, int]]]:
             error = {"Code": code, "Message": "injected"}
             raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": status}}, model.name)
 
-    client = aws_client("dynamodb")
+    client = fail_fast_aws_client("dynamodb")
     client.meta.events.register("before-call.dynamodb", fail_if_listed)
     yield failures
     client.meta.events.unregister("before-call.dynamodb", fail_if_listed)
@@ -366,6 +367,34 @@ def test_an_idempotency_table_outage_is_a_retryable_503_and_orders_nothing(
     answer = api.post(key="order-1")
     # then it is a problem the client may retry, and nothing was stored or ordered
     assert_retryable_and_nothing_ordered(answer, taramoney, store)
+
+
+def test_a_dynamodb_that_stops_answering_is_a_503_well_inside_the_functions_timeout(
+    api: Api, taramoney: HTTPServer, store: Store
+) -> None:
+    # given DynamoDB taking requests but never answering: each attempt ends in a read timeout
+    attempts: list[str] = []
+
+    def never_answers(request: Any, **_: Any) -> None:
+        attempts.append(request.headers["X-Amz-Target"].decode())
+        raise ReadTimeoutError(endpoint_url=request.url)
+
+    client = fail_fast_aws_client("dynamodb")
+    client.meta.events.register_first("before-send.dynamodb", never_answers)
+    try:
+        # when a payment is started
+        answer = api.post(key="order-1")
+    finally:
+        client.meta.events.unregister("before-send.dynamodb", never_answers)
+    # then the client gets a problem it may retry, and nothing was ordered
+    assert_retryable_and_nothing_ordered(answer, taramoney, store)
+    # and botocore gave up in time for that answer: every attempt waiting out its connect and read
+    # timeouts, with back-offs of at most a second, still ends long before API Gateway's 30 s
+    config = client.meta.config
+    waited_at_worst = len(attempts) * (config.connect_timeout + config.read_timeout) + len(attempts) - 1
+    function_timeout = load_template().resources["PaymentsApiFunction"]["Properties"]["Timeout"]
+    assert attempts == ["DynamoDB_20120810.PutItem"] * 2
+    assert waited_at_worst <= FAIL_FAST_CALL_SECONDS <= function_timeout / 3
 
 
 def test_a_refusal_no_retry_mends_is_a_function_error_not_a_503(

@@ -149,7 +149,7 @@ def proxy(moto_url: str) -> Iterator[FaultProxy]:
 
 
 def _client(service: str, url: str, *, attempts: int = 1, read_timeout: float = 5) -> Any:
-    config = Config(retries={"mode": "standard", "max_attempts": attempts}, read_timeout=read_timeout)
+    config = Config(retries={"mode": "standard", "total_max_attempts": attempts}, read_timeout=read_timeout)
     return boto3.client(service, endpoint_url=url, region_name="eu-west-1", config=config)
 
 

@@ -19,12 +19,16 @@ from botocore.retries.standard import RetryContext, ThrottledRetryableChecker, T
 
 from . import snapstart  # noqa: F401 - registers the after-restore reseed in every function
 
-# Standard retry mode with a few attempts: long enough to ride out a throttle, short
-# enough that a webhook can still park its payload before Taramoney gives up on us.
+# Standard retry mode with a few attempts: long enough to ride out a throttle, for the
+# functions no one waits on (their event source or schedule retries what still fails).
 # No client-side parameter validation: AWS validates every request anyway, and walking
 # each payment item against the service model was the largest part of a warm invocation.
+# ("total_max_attempts" counts the first try; botocore's "max_attempts" would count retries only.)
 _CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5, parameter_validation=False
+    retries={"mode": "standard", "total_max_attempts": 4},
+    connect_timeout=2,
+    read_timeout=5,
+    parameter_validation=False,
 )
 
 
@@ -38,12 +42,14 @@ def aws_client(service: str) -> Any:
     return _session().client(service, config=_CONFIG)
 
 
-# The webhook's budget: a DynamoDB write that hangs must still leave time to park the
-# payload on SQS inside the function's timeout.
+# The budget of the functions someone waits on: a DynamoDB call that hangs must still leave
+# the payments API time to answer 503 (its client may retry) and the webhook time to park the
+# payload on SQS, inside the function's timeout. The patient budget above (4 attempts of up
+# to 7 s, plus back-offs) would outlast the API's 29 s.
 _FAIL_FAST_ATTEMPTS, _FAIL_FAST_CONNECT_SECONDS, _FAIL_FAST_READ_SECONDS = 2, 1, 2
 _FAIL_FAST_CONFIG = _CONFIG.merge(
     Config(
-        retries={"mode": "standard", "max_attempts": _FAIL_FAST_ATTEMPTS},
+        retries={"mode": "standard", "total_max_attempts": _FAIL_FAST_ATTEMPTS},
         connect_timeout=_FAIL_FAST_CONNECT_SECONDS,
         read_timeout=_FAIL_FAST_READ_SECONDS,
     )
@@ -57,7 +63,7 @@ FAIL_FAST_CALL_SECONDS = _FAIL_FAST_ATTEMPTS * (_FAIL_FAST_CONNECT_SECONDS + _FA
 
 @cache
 def fail_fast_aws_client(service: str) -> Any:
-    """A client for the webhook's path, where giving up early beats losing the payload."""
+    """A client for the payments API and the webhook, where giving up early beats a timeout that answers nothing."""
     return _session().client(service, config=_FAIL_FAST_CONFIG)
 
 

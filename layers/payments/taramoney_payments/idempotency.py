@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from .aws import aws_client
+from .aws import fail_fast_aws_client
 from .errors import IdempotencyKeyReused, RequestInProgress
 from .observability import logger
 from .settings import get_settings
@@ -42,7 +42,7 @@ config = IdempotencyConfig(
 @cache
 def _persistence() -> DynamoDBPersistenceLayer:
     return DynamoDBPersistenceLayer(
-        table_name=get_settings().idempotency_table_name, boto3_client=aws_client("dynamodb")
+        table_name=get_settings().idempotency_table_name, boto3_client=fail_fast_aws_client("dynamodb")
     )
 
 

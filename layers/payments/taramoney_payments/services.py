@@ -26,7 +26,14 @@ if TYPE_CHECKING:
 
 @cache
 def payment_repository() -> PaymentRepository:
+    """The payments table for the functions no one waits on: patient calls (``aws_client``)."""
     return PaymentRepository(aws_client("dynamodb"), get_settings().payments_table_name)
+
+
+@cache
+def fail_fast_payment_repository() -> PaymentRepository:
+    """The payments table for the payments API and the webhook: calls that give up in time to answer."""
+    return PaymentRepository(fail_fast_aws_client("dynamodb"), get_settings().payments_table_name)
 
 
 @cache
@@ -41,7 +48,7 @@ def payment_initiator() -> PaymentInitiator:
         read_timeout=settings.provider_read_timeout_seconds,
     )
     return PaymentInitiator(
-        payment_repository(),
+        fail_fast_payment_repository(),
         provider,
         load_credentials,
         webhook_base_url=settings.webhook_base_url,
@@ -120,5 +127,4 @@ def webhook_receiver() -> WebhookReceiver:
     """
     from .webhook_receiver import WebhookReceiver
 
-    repository = PaymentRepository(fail_fast_aws_client("dynamodb"), get_settings().payments_table_name)
-    return WebhookReceiver(repository, webhook_parking, load_credentials)
+    return WebhookReceiver(fail_fast_payment_repository(), webhook_parking, load_credentials)
