@@ -45,8 +45,8 @@ def aws_client(service: str) -> Any:
 # The budget of the functions someone waits on: a DynamoDB call that hangs must still leave
 # the payments API time to answer 503 (its client may retry) and the webhook time to park the
 # payload on SQS, inside the function's timeout. The patient budget above (4 attempts of up
-# to 7 s, plus back-offs) would outlast the API's 29 s.
-_FAIL_FAST_ATTEMPTS, _FAIL_FAST_CONNECT_SECONDS, _FAIL_FAST_READ_SECONDS = 2, 1, 2
+# to 7 s, plus back-offs) would outlast the API's 29 s. Three tries ride out a short throttle.
+_FAIL_FAST_ATTEMPTS, _FAIL_FAST_CONNECT_SECONDS, _FAIL_FAST_READ_SECONDS = 3, 1, 2
 _FAIL_FAST_CONFIG = _CONFIG.merge(
     Config(
         retries={"mode": "standard", "total_max_attempts": _FAIL_FAST_ATTEMPTS},
@@ -54,10 +54,10 @@ _FAIL_FAST_CONFIG = _CONFIG.merge(
         read_timeout=_FAIL_FAST_READ_SECONDS,
     )
 )
-# Worst case per call: every attempt times out connecting and reading, with a back-off of
-# at most 1 s between attempts (standard mode's first back-offs): about 7 s.
+# Worst case per call: every attempt times out connecting and reading, and standard mode's
+# back-offs are at their longest (after a throttle: at most 1 s, then 2 s): 12 s.
 FAIL_FAST_CALL_SECONDS = _FAIL_FAST_ATTEMPTS * (_FAIL_FAST_CONNECT_SECONDS + _FAIL_FAST_READ_SECONDS) + (
-    _FAIL_FAST_ATTEMPTS - 1
+    2 ** (_FAIL_FAST_ATTEMPTS - 1) - 1
 )
 
 
