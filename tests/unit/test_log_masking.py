@@ -26,6 +26,9 @@ def test_a_webhook_address_keeps_its_payment_id_and_loses_its_token() -> None:
     line = mask_log_line(f"called https://x.lambda-url.eu-west-1.on.aws/payments/q3Zr8YkE1v0bXy9LmN2pTw/{TOKEN}?a=1")
     assert line == "called https://x.lambda-url.eu-west-1.on.aws/payments/q3Zr8YkE1v0bXy9LmN2pTw/***?a=1"
     assert mask_log_line("GET /payments/q3Zr8YkE1v0bXy9LmN2pTw") == "GET /payments/q3Zr8YkE1v0bXy9LmN2pTw"
+    # a traceback's path to one of the service's modules is no webhook address
+    frame = 'File "/work/layers/payments/taramoney_payments/idempotency.py", line 60, in answer_once'
+    assert mask_log_line(frame) == frame
 
 
 def test_phone_numbers_are_masked_however_they_are_spelled() -> None:

@@ -25,7 +25,8 @@ _CAMEROON_MOBILE_IN_TEXT = re.compile(r"(?<![\w.+-])(?:(?:\+|00)[ .-]?)?(?:237[ 
 # line without one (most lines): it starts with a literal, so the regex engine skips ahead.
 _MOBILE_NUMBER_TAIL = re.compile(r"6(?:[ .-]?\d){8}")
 # A webhook address: our payment id, then its token (43 URL-safe characters; shorter forgeries too).
-_WEBHOOK_TOKEN_IN_TEXT = re.compile(r"(/payments/[\w%-]{1,128}/)[\w%=-]{8,}")
+# Not a module's path in a traceback (``layers/payments/taramoney_payments/idempotency.py``).
+_WEBHOOK_TOKEN_IN_TEXT = re.compile(r"(/payments/[\w%-]{1,128}/)[\w%=-]{8,}+(?!\.py\b)")
 _MIN_SECRET_CHARS = 8  # shorter values would mask ordinary words; real keys are far longer
 _secrets: set[str] = set()
 
