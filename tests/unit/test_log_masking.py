@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 
+import pytest
 from aws_lambda_powertools import Logger
 
 from taramoney_payments.masking import mask_log_line, never_log
@@ -37,6 +39,24 @@ def test_phone_numbers_are_masked_however_they_are_spelled() -> None:
     # ids, hashes, dates and durations are left alone
     for text in ("id abc655123456", "5e1c7a10-0b2d-4f1e-9c53", "2026-11-28 11:00:03", "took 64.23972099946695 ms"):
         assert mask_log_line(text) == text
+
+
+@pytest.mark.parametrize(
+    "text", ["bad phone\n655123456", "call\t+237 655 12 34 56", "lines\r\n00237655123456", "numéro\u00a0655123456"]
+)
+def test_a_number_right_after_an_escaped_character_of_a_json_line_is_masked(text: str) -> None:
+    # in the JSON line a number after a newline follows "\n": a letter, to the eye of a plain-text rule
+    line = mask_log_line(json.dumps({"message": text}))
+    assert "655***456" in line
+    assert "655123456" not in re.sub(r"\D", "", line)
+
+
+def test_a_webhook_address_quoted_with_escaped_slashes_loses_its_token() -> None:
+    # a provider's answer quoted in a log line, its JSON written by PHP (slashes escaped)
+    answer = json.dumps(f'{{"url":"https:\\/\\/x.on.aws\\/payments\\/q3Zr8YkE1v0bXy9LmN2pTw\\/{TOKEN}"}}')
+    line = mask_log_line(json.dumps({"reason": answer}))
+    assert TOKEN not in line
+    assert "q3Zr8YkE1v0bXy9LmN2pTw" in line
 
 
 def test_the_formatter_masks_what_a_caller_forgot() -> None:

@@ -19,14 +19,19 @@ import re
 
 # A Cameroon mobile number as code or a customer writes it: 6XXXXXXXX, 2376XXXXXXXX,
 # +2376XXXXXXXX or 002376XXXXXXXX, digits grouped by spaces, dots or dashes or not
-# ("+237 655 12 34 56"), not glued to other letters or digits (ids, hashes).
-_CAMEROON_MOBILE_IN_TEXT = re.compile(r"(?<![\w.+-])(?:(?:\+|00)[ .-]?)?(?:237[ .-]?)?6(?:[ .-]?\d){8}(?![\w-])")
+# ("+237 655 12 34 56"), not glued to other letters or digits (ids, hashes). In a JSON line,
+# after an escape that ends in a letter (``\n``, ``\t``, ``\u00e9``) a number is not glued to it.
+_CAMEROON_MOBILE_IN_TEXT = re.compile(
+    r"(?:(?<![\w.+-])|(?<=\\[nrtbf])|(?<=\\u[0-9a-fA-F]{4}))"
+    r"(?:(?:\+|00)[ .-]?)?(?:237[ .-]?)?6(?:[ .-]?\d){8}(?![\w-])"
+)
 # What every such number ends with. Searching for it first is about 15 times faster on a log
 # line without one (most lines): it starts with a literal, so the regex engine skips ahead.
 _MOBILE_NUMBER_TAIL = re.compile(r"6(?:[ .-]?\d){8}")
-# A webhook address: our payment id, then its token (43 URL-safe characters; shorter forgeries too).
+# A webhook address: our payment id, then its token (43 URL-safe characters; shorter forgeries too),
+# its slashes escaped or not (``\/``, as PHP writes JSON, then doubled in a JSON log line).
 # Not a module's path in a traceback (``layers/payments/taramoney_payments/idempotency.py``).
-_WEBHOOK_TOKEN_IN_TEXT = re.compile(r"(/payments/[\w%-]{1,128}/)[\w%=-]{8,}+(?!\.py\b)")
+_WEBHOOK_TOKEN_IN_TEXT = re.compile(r"(/payments\\*/[\w%-]{1,128}?\\*/)[\w%=-]{8,}+(?!\.py\b)")
 _MIN_SECRET_CHARS = 8  # shorter values would mask ordinary words; real keys are far longer
 _secrets: set[str] = set()
 
