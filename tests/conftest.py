@@ -83,6 +83,7 @@ def reset_service_caches() -> None:
     ):
         cached.cache_clear()
     parameters.clear_caches()
+    aws.answer_within(None)
 
 
 @pytest.fixture

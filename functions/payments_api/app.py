@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPe
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from taramoney_payments.aws import fail_fast_aws_client, is_outage
+from taramoney_payments.aws import answer_within, fail_fast_aws_client, is_outage
 from taramoney_payments.credentials import CredentialsUnavailable
 from taramoney_payments.errors import PaymentError, PaymentNotFound, ServiceUnavailable
 from taramoney_payments.http_security import with_security_headers
@@ -151,6 +151,7 @@ def _raw_body() -> bytes:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency_config.register_lambda_context(context)
+    answer_within(lambda: context.get_remaining_time_in_millis() / 1000)
     return with_security_headers(app.resolve(event, context))
 
 

@@ -79,9 +79,9 @@ class Api:
     def __init__(self, module: ModuleType | None = None) -> None:
         self._module = module or load_handler_module("payments_api")
 
-    def invoke(self, event: dict[str, Any]) -> Answer:
+    def invoke(self, event: dict[str, Any], context: LambdaContext | None = None) -> Answer:
         event["requestContext"]["requestId"] = str(uuid.uuid4())
-        raw = self._module.lambda_handler(event, LambdaContext())
+        raw = self._module.lambda_handler(event, context or LambdaContext())
         headers = {name.lower(): str(value) for name, value in (raw.get("headers") or {}).items()}
         body = raw.get("body") or ""
         if raw.get("isBase64Encoded"):
@@ -96,6 +96,7 @@ class Api:
         raw: str | bytes | None = None,
         base64_encoded: bool = False,
         content_type: str | None = "application/json",
+        context: LambdaContext | None = None,
     ) -> Answer:
         """POST /payments; ``raw`` bytes are sent base64-encoded, as API Gateway sends a binary body."""
         event = load_event("payments_api/start_payment.json")
@@ -113,7 +114,7 @@ class Api:
             event["body"], event["isBase64Encoded"] = base64.b64encode(data).decode(), True
         else:
             event["body"] = text
-        return self.invoke(event)
+        return self.invoke(event, context)
 
     def get(self, payment_id: str) -> Answer:
         event = load_event("payments_api/get_payment.json")

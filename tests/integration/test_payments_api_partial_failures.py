@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from taramoney_payments.aws import fail_fast_aws_client
 from taramoney_payments.models import PaymentStatus
@@ -29,6 +30,7 @@ from tests.integration.payments_api_harness import (
 from tests.integration.secrets_outage import watch_secrets_manager
 from tests.integration.test_payments_api import assert_problem
 from tests.integration.webhook_support import force_status
+from tests.lambda_runtime import LambdaContext
 
 Matcher = Callable[[dict[str, Any]], bool]
 
@@ -390,6 +392,40 @@ def test_a_dynamodb_that_stops_answering_is_a_503_well_inside_the_functions_time
     # and botocore gave up after the three tries the fail-fast budget is computed from (aws.py), the
     # budget both functions' timeouts are planned with (test_time_budgets)
     assert attempts == ["DynamoDB_20120810.PutItem"] * 3
+
+
+def test_a_payment_started_too_close_to_the_functions_timeout_is_a_503_and_tries_nothing(
+    api: Api, taramoney: HTTPServer, store: Store
+) -> None:
+    # given an invocation with less time left than one try of an AWS call may take
+    # when a payment is started
+    answer = api.post(key="order-1", context=LambdaContext(remaining_time_in_millis=3_500))
+    # then it is a problem the client may retry, rather than a timeout that answers nothing
+    assert_retryable_and_nothing_ordered(answer, taramoney, store)
+
+
+def test_an_order_taken_as_the_invocation_nears_its_end_is_still_answered(
+    api: Api, taramoney: HTTPServer, store: Store
+) -> None:
+    # given Taramoney answering so late that no AWS call could be waited for afterwards
+    context = LambdaContext()
+
+    def late_acceptance(_: Request) -> Response:
+        context.remaining_time_in_millis = 3_500
+        return Response(json.dumps(ORANGE_ACCEPTS), content_type="application/json")
+
+    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_handler(late_acceptance)
+    # when a payment is started
+    answer = api.post(key="order-1", context=context)
+    # then the customer still gets the USSD code to dial, and the payment is named
+    assert answer.status == 201, answer.text
+    assert answer.json["ussdCode"] == ORANGE_ACCEPTS["ussdCode"]
+    # and the writes after the order were given up on, not waited for: the payment stays PENDING
+    # (its webhook settles it) and the key's record in progress until its lease ends
+    payment = store.payment(answer.json["paymentId"])
+    assert payment is not None
+    assert (payment["status"], "ussdCode" in payment) == ("PENDING", False)
+    assert [record["status"] for record in store.idempotency_records()] == ["INPROGRESS"]
 
 
 def test_a_refusal_no_retry_mends_is_a_function_error_not_a_503(

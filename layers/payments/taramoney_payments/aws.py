@@ -8,7 +8,8 @@ needs them, and kept for the life of the container.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -64,7 +65,45 @@ FAIL_FAST_CALL_SECONDS = _FAIL_FAST_ATTEMPTS * (_FAIL_FAST_CONNECT_SECONDS + _FA
 @cache
 def fail_fast_aws_client(service: str) -> Any:
     """A client for the payments API and the webhook, where giving up early beats a timeout that answers nothing."""
-    return _session().client(service, config=_FAIL_FAST_CONFIG)
+    client = _session().client(service, config=_FAIL_FAST_CONFIG)
+    client.meta.events.register_first("before-send", _refuse_a_try_the_invocation_cannot_wait_for)
+    return client
+
+
+class NoTimeToWait(BotoCoreError):  # type: ignore[misc]  # botocore has no type hints: BotoCoreError is Any
+    """An AWS call not tried: the invocation would end before the try could time out (``answer_within``)."""
+
+    fmt = "Not tried: {seconds_left:.1f} s left in this invocation, and a try may take {try_seconds} s"
+
+
+@dataclass
+class _Invocation:
+    seconds_left: Callable[[], float] | None = None
+
+
+_invocation = _Invocation()
+# A try's worst (connect and read timeouts), and the time kept to answer after giving up.
+_TRY_SECONDS = _FAIL_FAST_CONNECT_SECONDS + _FAIL_FAST_READ_SECONDS
+_ANSWER_SECONDS = 1
+
+
+def answer_within(seconds_left: Callable[[], float] | None) -> None:
+    """From now on, fail-fast clients start no try that could outlast ``seconds_left()`` (None: no limit).
+
+    For the payments API, whose answer is worth more than one more try: after a slow Taramoney
+    and a silent DynamoDB, the function still answers (the order's writes are best-effort)
+    instead of being stopped by its timeout, an answer-less 500. The webhook does not use it:
+    there, a try that may still land beats giving up on parking a payload.
+    """
+    _invocation.seconds_left = seconds_left
+
+
+def _refuse_a_try_the_invocation_cannot_wait_for(**_: Any) -> None:
+    if _invocation.seconds_left is None:
+        return
+    left = _invocation.seconds_left()
+    if left < _TRY_SECONDS + _ANSWER_SECONDS:
+        raise NoTimeToWait(seconds_left=left, try_seconds=_TRY_SECONDS)
 
 
 # botocore's own reading of a failure its standard retry mode would retry: throttled, or transient.
@@ -81,6 +120,8 @@ def is_outage(error: BaseException) -> bool:
     or expired credentials are no outage: retrying them in a few seconds changes nothing.
     """
     for cause in _causes(error):
+        if isinstance(cause, NoTimeToWait):  # the calls before it were slow, or failed slowly
+            return True
         if isinstance(cause, ClientError):
             return _passes(cause)
         if isinstance(cause, BotoCoreError):
