@@ -63,7 +63,7 @@ def reset_service_caches() -> None:
     """Forget clients, settings and services built by an earlier test."""
     from aws_lambda_powertools.utilities import parameters
 
-    from taramoney_payments import aws, credentials, idempotency, services, settings, taramoney
+    from taramoney_payments import aws, credentials, idempotency, invocation, services, settings, taramoney
 
     for cached in (
         settings.get_settings,
@@ -83,7 +83,7 @@ def reset_service_caches() -> None:
     ):
         cached.cache_clear()
     parameters.clear_caches()
-    aws.answer_within(None)
+    invocation.answer_within(None)
 
 
 @pytest.fixture

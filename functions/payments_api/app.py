@@ -20,12 +20,13 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPe
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from taramoney_payments.aws import answer_within, fail_fast_aws_client, is_outage
+from taramoney_payments.aws import fail_fast_aws_client, is_outage
 from taramoney_payments.credentials import CredentialsUnavailable
 from taramoney_payments.errors import PaymentError, PaymentNotFound, ServiceUnavailable
 from taramoney_payments.http_security import with_security_headers
 from taramoney_payments.idempotency import answer_once
 from taramoney_payments.idempotency import config as idempotency_config
+from taramoney_payments.invocation import answer_within
 from taramoney_payments.models import Payment
 from taramoney_payments.observability import bind_payment, logger, metrics, tracer
 from taramoney_payments.payment_request import PaymentRequest

@@ -404,6 +404,22 @@ def test_a_payment_started_too_close_to_the_functions_timeout_is_a_503_and_tries
     assert_retryable_and_nothing_ordered(answer, taramoney, store)
 
 
+def test_an_order_there_is_no_time_left_to_wait_for_is_not_sent_and_the_payment_closed(
+    api: Api, taramoney: HTTPServer, store: Store
+) -> None:
+    # given an invocation with time for its AWS calls but not for Taramoney's answer
+    # (4.5 s left: one DynamoDB try fits, a 3.05 s connect and a useful read do not)
+    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
+    # when a payment is started
+    answer = api.post(key="order-1", context=LambdaContext(remaining_time_in_millis=4_500))
+    # then nobody is prompted, and the client is told nothing was charged, naming the closed payment
+    problem = assert_problem(answer, 502, "PROVIDER_UNAVAILABLE")
+    assert taramoney.log == []
+    payment = store.payment(problem["paymentId"])
+    assert payment is not None
+    assert (payment["status"], payment["failureReason"]) == ("FAILURE", "PROVIDER_UNREACHABLE")
+
+
 def test_an_order_taken_as_the_invocation_nears_its_end_is_still_answered(
     api: Api, taramoney: HTTPServer, store: Store
 ) -> None:

@@ -6,7 +6,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -131,13 +131,17 @@ def test_an_unreadable_answer_leaves_the_outcome_unknown(
         taramoney.place_order(ORDER, CREDENTIALS)
 
 
-def test_a_slow_answer_is_a_timeout(httpserver: HTTPServer) -> None:
-    # given a Taramoney that answers after the read timeout
+def accepting_after(seconds: float) -> Callable[[Request], Response]:
     def slow(request: Request) -> Response:
-        time.sleep(0.6)
+        time.sleep(seconds)
         return Response(json.dumps(ACCEPTED), content_type="application/json")
 
-    httpserver.expect_oneshot_request(PATH).respond_with_handler(slow)
+    return slow
+
+
+def test_a_slow_answer_is_a_timeout(httpserver: HTTPServer) -> None:
+    # given a Taramoney that answers after the read timeout
+    httpserver.expect_oneshot_request(PATH).respond_with_handler(accepting_after(0.6))
     taramoney = client_for(httpserver.url_for(PATH), read_timeout=0.2)
     # when an order is placed, then the outcome is unknown: it timed out after delivery
     started = time.monotonic()
@@ -145,6 +149,27 @@ def test_a_slow_answer_is_a_timeout(httpserver: HTTPServer) -> None:
         taramoney.place_order(ORDER, CREDENTIALS)
     assert time.monotonic() - started < 0.6
     wait_until_logged(httpserver)  # the fake's late log entry must not land in the next test
+
+
+def test_the_answer_is_waited_for_no_longer_than_the_time_left(httpserver: HTTPServer) -> None:
+    # given a Taramoney that answers in 1.5 s, and a client that would wait 5 s
+    httpserver.expect_oneshot_request(PATH).respond_with_handler(accepting_after(1.5))
+    taramoney = client_for(httpserver.url_for(PATH), read_timeout=5)
+    # when an order is placed with 1.6 s left to wait (0.5 s of it for connecting)
+    with pytest.raises(OrderTimedOut):
+        taramoney.place_order(ORDER, CREDENTIALS, wait_at_most=1.6)
+    # then it was sent, and its answer given up on after the time left: the outcome is unknown
+    wait_until_logged(httpserver)
+    assert len(httpserver.log) == 1
+
+
+def test_an_order_the_time_left_cannot_wait_for_is_not_sent(taramoney: TaramoneyClient, httpserver: HTTPServer) -> None:
+    httpserver.expect_request(PATH, method="POST").respond_with_json(ACCEPTED)
+    # when an order is placed with too little time left to wait for any answer
+    with pytest.raises(OrderNotDelivered, match="too little to wait"):
+        taramoney.place_order(ORDER, CREDENTIALS, wait_at_most=1.2)
+    # then nothing reached Taramoney: the payment can be closed, nobody was prompted
+    assert httpserver.log == []
 
 
 def wait_until_logged(server: HTTPServer, count: int = 1) -> None:

@@ -8,8 +8,7 @@ needs them, and kept for the life of the container.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -19,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.retries.standard import RetryContext, ThrottledRetryableChecker, TransientRetryableChecker
 
 from . import snapstart  # noqa: F401 - registers the after-restore reseed in every function
+from .invocation import ANSWER_SECONDS, seconds_left
 
 # Standard retry mode with a few attempts: long enough to ride out a throttle, for the
 # functions no one waits on (their event source or schedule retries what still fails).
@@ -71,38 +71,25 @@ def fail_fast_aws_client(service: str) -> Any:
 
 
 class NoTimeToWait(BotoCoreError):  # type: ignore[misc]  # botocore has no type hints: BotoCoreError is Any
-    """An AWS call not tried: the invocation would end before the try could time out (``answer_within``)."""
+    """An AWS call not tried: the invocation would end before the try could time out."""
 
     fmt = "Not tried: {seconds_left:.1f} s left in this invocation, and a try may take {try_seconds} s"
 
 
-@dataclass
-class _Invocation:
-    seconds_left: Callable[[], float] | None = None
-
-
-_invocation = _Invocation()
-# A try's worst (connect and read timeouts), and the time kept to answer after giving up.
+# A try's worst: its connect and read timeouts.
 _TRY_SECONDS = _FAIL_FAST_CONNECT_SECONDS + _FAIL_FAST_READ_SECONDS
-_ANSWER_SECONDS = 1
-
-
-def answer_within(seconds_left: Callable[[], float] | None) -> None:
-    """From now on, fail-fast clients start no try that could outlast ``seconds_left()`` (None: no limit).
-
-    For the payments API, whose answer is worth more than one more try: after a slow Taramoney
-    and a silent DynamoDB, the function still answers (the order's writes are best-effort)
-    instead of being stopped by its timeout, an answer-less 500. The webhook does not use it:
-    there, a try that may still land beats giving up on parking a payload.
-    """
-    _invocation.seconds_left = seconds_left
 
 
 def _refuse_a_try_the_invocation_cannot_wait_for(**_: Any) -> None:
-    if _invocation.seconds_left is None:
-        return
-    left = _invocation.seconds_left()
-    if left < _TRY_SECONDS + _ANSWER_SECONDS:
+    """Where a function set its deadline (``invocation.answer_within``): the payments API.
+
+    There an answer is worth more than one more try: after a slow Taramoney and a silent
+    DynamoDB, the order's best-effort writes are given up on and the customer still gets the
+    USSD code, instead of a timeout that answers nothing. The webhook sets none: there, a try
+    that may still land beats giving up on parking a payload.
+    """
+    left = seconds_left()
+    if left < _TRY_SECONDS + ANSWER_SECONDS:
         raise NoTimeToWait(seconds_left=left, try_seconds=_TRY_SECONDS)
 
 

@@ -28,6 +28,7 @@ from .errors import (
     ProviderUnavailable,
     TooManyPendingPayments,
 )
+from .invocation import ANSWER_SECONDS, seconds_left
 from .models import Payment, PaymentStatus
 from .observability import PaymentMetric, bind_payment, count, logger
 from .payment_request import PaymentRequest
@@ -162,9 +163,10 @@ class PaymentInitiator:
             return replace(payment, vendor=accepted.vendor, ussd_code=accepted.ussd_code, updated_at=now)
 
     def _place_order(self, order: PaymentOrder, credentials: MerchantCredentials) -> OrderAccepted:
+        """Taramoney's answer, waited for no longer than the invocation can (``invocation.answer_within``)."""
         started = time.perf_counter()
         try:
-            return self._provider.place_order(order, credentials)
+            return self._provider.place_order(order, credentials, wait_at_most=seconds_left() - ANSWER_SECONDS)
         finally:
             count(PaymentMetric.PROVIDER_LATENCY, (time.perf_counter() - started) * 1000)
 

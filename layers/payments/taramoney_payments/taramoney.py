@@ -15,6 +15,7 @@ fallback bundle holds fewer roots).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -27,6 +28,8 @@ from .credentials import MerchantCredentials
 from .observability import tracer
 
 _HEADERS = {"Accept": "application/json", "User-Agent": "taramoney-payments/1.0"}
+# Under this, an order would likely be sent only to time out: better not sent at all.
+_SHORTEST_READ_SECONDS = 1.0
 
 
 @cache
@@ -91,7 +94,14 @@ class TaramoneyClient:
 
     # A subsegment of its own in X-Ray; the answer is not recorded (it is about a customer).
     @tracer.capture_method(capture_response=False)
-    def place_order(self, order: PaymentOrder, credentials: MerchantCredentials) -> OrderAccepted:
+    def place_order(
+        self, order: PaymentOrder, credentials: MerchantCredentials, *, wait_at_most: float = math.inf
+    ) -> OrderAccepted:
+        """Send the order; its read timeout shortened to fit ``wait_at_most`` seconds, or nothing sent if none fits."""
+        time_to_read = wait_at_most - self._connect_timeout
+        if time_to_read < min(self._read_timeout, _SHORTEST_READ_SECONDS):
+            raise OrderNotDelivered(f"{wait_at_most:.1f} s left: too little to wait for Taramoney's answer")
+        read_timeout = min(self._read_timeout, time_to_read)
         body = {
             "apiKey": credentials.api_key,
             "businessId": credentials.business_id,
@@ -102,9 +112,7 @@ class TaramoneyClient:
             "webHookUrl": order.webhook_url,
         }
         try:
-            response = post_json(
-                self._api_url, body, connect_timeout=self._connect_timeout, read_timeout=self._read_timeout
-            )
+            response = post_json(self._api_url, body, connect_timeout=self._connect_timeout, read_timeout=read_timeout)
         except NewConnectionError as error:  # refused, or the name did not resolve: nothing was sent
             raise OrderNotDelivered("could not reach Taramoney") from error
         except ConnectTimeoutError as error:
