@@ -92,7 +92,7 @@ def get_payment(payment_id: str) -> Response[str]:
 
 @app.exception_handler(PaymentError)
 def problem(error: PaymentError) -> Response[str]:
-    return Response(int(error.status), PROBLEM_CONTENT_TYPE, body=problem_json(error))
+    return _problem_response(error)
 
 
 @app.exception_handler([ClientError, BotoCoreError, CredentialsUnavailable, IdempotencyPersistenceLayerError])
@@ -108,13 +108,7 @@ def aws_unavailable(error: Exception) -> Response[str]:
         logger.exception("An AWS call failed in a way no retry mends", extra={"aws_error": type(error).__name__})
         raise error
     logger.exception("An AWS dependency failed", extra={"aws_error": type(error).__name__})
-    unavailable = ServiceUnavailable("Payments are briefly unavailable; retry in a few seconds with the same request")
-    return Response(
-        int(unavailable.status),
-        PROBLEM_CONTENT_TYPE,
-        body=problem_json(unavailable),
-        headers={"Retry-After": RETRY_AFTER_SECONDS},
-    )
+    return _problem_response(ServiceUnavailable())
 
 
 def _start_answer(request: PaymentRequest, idempotency_key: str | None) -> dict[str, Any]:
@@ -126,6 +120,12 @@ def _start_answer(request: PaymentRequest, idempotency_key: str | None) -> dict[
             raise
         return {"status": int(error.status), "problem": problem_body(error)}
     return {"status": HTTPStatus.CREATED.value, "payment": payment.view()}
+
+
+def _problem_response(error: PaymentError) -> Response[str]:
+    """Problem details; a 503 tells the client when to retry."""
+    retry_after = {"Retry-After": RETRY_AFTER_SECONDS} if isinstance(error, ServiceUnavailable) else None
+    return Response(int(error.status), PROBLEM_CONTENT_TYPE, body=problem_json(error), headers=retry_after)
 
 
 def _respond(answer: dict[str, Any]) -> Response[str]:
@@ -153,7 +153,10 @@ def _raw_body() -> bytes:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency_config.register_lambda_context(context)
     answer_within(lambda: context.get_remaining_time_in_millis() / 1000)
-    return with_security_headers(app.resolve(event, context))
+    try:
+        return with_security_headers(app.resolve(event, context))
+    finally:
+        answer_within(None)  # no ended invocation's deadline applies to what runs between two
 
 
 # With SnapStart, restored environments start with the clients and services built (no secret read).

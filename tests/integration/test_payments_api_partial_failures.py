@@ -404,14 +404,35 @@ def test_a_payment_started_too_close_to_the_functions_timeout_is_a_503_and_tries
     assert_retryable_and_nothing_ordered(answer, taramoney, store)
 
 
-def test_an_order_there_is_no_time_left_to_wait_for_is_not_sent_and_the_payment_closed(
+def test_a_payment_there_is_no_time_left_to_order_is_a_503_and_stores_nothing(
     api: Api, taramoney: HTTPServer, store: Store
 ) -> None:
-    # given an invocation with time for its AWS calls but not for Taramoney's answer
-    # (4.5 s left: one DynamoDB try fits, a 3.05 s connect and a useful read do not)
-    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
+    # given an invocation with time for AWS calls, but not to store a payment, wait for Taramoney's
+    # shortest useful answer (a 3.05 s connect, then a second), store that and answer
     # when a payment is started
-    answer = api.post(key="order-1", context=LambdaContext(remaining_time_in_millis=4_500))
+    answer = api.post(key="order-1", context=LambdaContext(remaining_time_in_millis=9_000))
+    # then it is a problem the client may retry, and nothing was stored or ordered
+    assert_retryable_and_nothing_ordered(answer, taramoney, store)
+
+
+def test_an_order_a_slow_store_left_no_time_to_wait_for_is_not_sent_and_the_payment_closed(
+    api: Api, taramoney: HTTPServer, store: Store
+) -> None:
+    # given a payment stored so slowly that Taramoney's answer could no longer be waited for
+    # (4.5 s left after the write: a DynamoDB try fits, a 3.05 s connect and a useful read do not)
+    taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
+    context = LambdaContext()
+
+    def slow_store(**_: Any) -> None:
+        context.remaining_time_in_millis = 4_500
+
+    client = fail_fast_aws_client("dynamodb")
+    client.meta.events.register("after-call.dynamodb.TransactWriteItems", slow_store)
+    try:
+        # when a payment is started
+        answer = api.post(key="order-1", context=context)
+    finally:
+        client.meta.events.unregister("after-call.dynamodb.TransactWriteItems", slow_store)
     # then nobody is prompted, and the client is told nothing was charged, naming the closed payment
     problem = assert_problem(answer, 502, "PROVIDER_UNAVAILABLE")
     assert taramoney.log == []

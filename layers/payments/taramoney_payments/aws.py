@@ -76,8 +76,8 @@ class NoTimeToWait(BotoCoreError):  # type: ignore[misc]  # botocore has no type
     fmt = "Not tried: {seconds_left:.1f} s left in this invocation, and a try may take {try_seconds} s"
 
 
-# A try's worst: its connect and read timeouts.
-_TRY_SECONDS = _FAIL_FAST_CONNECT_SECONDS + _FAIL_FAST_READ_SECONDS
+# A fail-fast try's worst: its connect and read timeouts.
+FAIL_FAST_TRY_SECONDS = _FAIL_FAST_CONNECT_SECONDS + _FAIL_FAST_READ_SECONDS
 
 
 def _refuse_a_try_the_invocation_cannot_wait_for(**_: Any) -> None:
@@ -89,8 +89,8 @@ def _refuse_a_try_the_invocation_cannot_wait_for(**_: Any) -> None:
     that may still land beats giving up on parking a payload.
     """
     left = seconds_left()
-    if left < _TRY_SECONDS + ANSWER_SECONDS:
-        raise NoTimeToWait(seconds_left=left, try_seconds=_TRY_SECONDS)
+    if left < FAIL_FAST_TRY_SECONDS + ANSWER_SECONDS:
+        raise NoTimeToWait(seconds_left=left, try_seconds=FAIL_FAST_TRY_SECONDS)
 
 
 # botocore's own reading of a failure its standard retry mode would retry: throttled, or transient.

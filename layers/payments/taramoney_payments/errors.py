@@ -66,9 +66,12 @@ class PaymentNotFound(PaymentError):
 
 
 class ServiceUnavailable(PaymentError):
-    """Our own storage (DynamoDB, Secrets Manager) failed after botocore's retries; nothing was ordered."""
+    """Our own storage (DynamoDB, Secrets Manager) failed or was too slow; nothing was ordered."""
 
     status, code, title = HTTPStatus.SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "Service temporarily unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("Payments are briefly unavailable; retry in a few seconds with the same request")
 
 
 class ProviderRejected(PaymentError):

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from .aws import FAIL_FAST_TRY_SECONDS
 from .clock import utc_now
 from .credentials import MerchantCredentials
 from .errors import (
@@ -26,6 +27,7 @@ from .errors import (
     ProviderRejected,
     ProviderTimedOut,
     ProviderUnavailable,
+    ServiceUnavailable,
     TooManyPendingPayments,
 )
 from .invocation import ANSWER_SECONDS, seconds_left
@@ -93,6 +95,9 @@ class PaymentInitiator:
         exists gets that payment back (or is refused if the request differs), never a new order.
         """
         credentials = self._credentials()  # before storing anything: no secret, no payment
+        if seconds_left() < self._shortest_start_seconds():
+            # Slow calls before this one left too little time: answered before anything is stored.
+            raise ServiceUnavailable
         if idempotency_key is None:
             payment_id = new_payment_id()
         else:
@@ -163,12 +168,21 @@ class PaymentInitiator:
             return replace(payment, vendor=accepted.vendor, ussd_code=accepted.ussd_code, updated_at=now)
 
     def _place_order(self, order: PaymentOrder, credentials: MerchantCredentials) -> OrderAccepted:
-        """Taramoney's answer, waited for no longer than the invocation can (``invocation.answer_within``)."""
+        """Taramoney's answer, waited for no longer than the invocation can (``invocation.answer_within``).
+
+        The customer waits for this answer: it is not cut short to keep time for storing it
+        (storing the USSD code is best-effort, the webhook settles the payment anyway).
+        """
         started = time.perf_counter()
         try:
-            return self._provider.place_order(order, credentials, wait_at_most=seconds_left() - ANSWER_SECONDS)
+            wait_at_most = seconds_left() - ANSWER_SECONDS
+            return self._provider.place_order(order, credentials, wait_at_most=wait_at_most)
         finally:
             count(PaymentMetric.PROVIDER_LATENCY, (time.perf_counter() - started) * 1000)
+
+    def _shortest_start_seconds(self) -> float:
+        """Time to store the payment, wait for the shortest useful answer, store what it says, and answer."""
+        return FAIL_FAST_TRY_SECONDS + self._provider.shortest_wait_seconds + FAIL_FAST_TRY_SECONDS + ANSWER_SECONDS
 
     def _started_before(self, payment_id: str, request: PaymentRequest) -> Payment:
         """The payment an ``Idempotency-Key`` started earlier, as its first answer said it."""

@@ -39,10 +39,13 @@ def _pool() -> urllib3.PoolManager:
 
 
 def post_json(
-    url: str, body: dict[str, Any], *, connect_timeout: float, read_timeout: float
+    url: str, body: dict[str, Any], *, connect_timeout: float, read_timeout: float, total: float | None = None
 ) -> urllib3.BaseHTTPResponse:
-    """POST ``body`` as JSON and read the whole answer; urllib3's own errors pass through."""
-    timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
+    """POST ``body`` as JSON and read the whole answer; urllib3's own errors pass through.
+
+    ``read_timeout`` bounds each wait for data; ``total``, if given, the whole call.
+    """
+    timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout, total=total)
     return _pool().request("POST", url, json=body, timeout=timeout)
 
 
@@ -92,16 +95,20 @@ class TaramoneyClient:
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
 
+    @property
+    def shortest_wait_seconds(self) -> float:
+        """Under this ``wait_at_most``, ``place_order`` sends nothing: no answer could be waited for."""
+        return self._connect_timeout + min(self._read_timeout, _SHORTEST_READ_SECONDS)
+
     # A subsegment of its own in X-Ray; the answer is not recorded (it is about a customer).
     @tracer.capture_method(capture_response=False)
     def place_order(
         self, order: PaymentOrder, credentials: MerchantCredentials, *, wait_at_most: float = math.inf
     ) -> OrderAccepted:
-        """Send the order; its read timeout shortened to fit ``wait_at_most`` seconds, or nothing sent if none fits."""
-        time_to_read = wait_at_most - self._connect_timeout
-        if time_to_read < min(self._read_timeout, _SHORTEST_READ_SECONDS):
+        """Send the order, waiting at most ``wait_at_most`` seconds in all; nothing is sent if that is too short."""
+        if wait_at_most < self.shortest_wait_seconds:
             raise OrderNotDelivered(f"{wait_at_most:.1f} s left: too little to wait for Taramoney's answer")
-        read_timeout = min(self._read_timeout, time_to_read)
+        total = None if math.isinf(wait_at_most) else wait_at_most
         body = {
             "apiKey": credentials.api_key,
             "businessId": credentials.business_id,
@@ -112,7 +119,9 @@ class TaramoneyClient:
             "webHookUrl": order.webhook_url,
         }
         try:
-            response = post_json(self._api_url, body, connect_timeout=self._connect_timeout, read_timeout=read_timeout)
+            response = post_json(
+                self._api_url, body, connect_timeout=self._connect_timeout, read_timeout=self._read_timeout, total=total
+            )
         except NewConnectionError as error:  # refused, or the name did not resolve: nothing was sent
             raise OrderNotDelivered("could not reach Taramoney") from error
         except ConnectTimeoutError as error:
