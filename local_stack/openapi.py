@@ -104,7 +104,7 @@ class WebhookReceipt(BaseModel):
     status: PaymentStatus = Field(description="The payment's status after this callback")
 
 
-_UNAVAILABLE = "Payments are briefly unavailable; retry in a few seconds with the same request"
+_UNAVAILABLE = errors.UNAVAILABLE_DETAIL
 
 # What each operation may refuse, with an example detail for each code (SPEC sections 3 and 4).
 _API_REFUSALS: dict[str, list[tuple[type[errors.PaymentError], str]]] = {

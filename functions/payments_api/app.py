@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from taramoney_payments.aws import fail_fast_aws_client, is_outage
 from taramoney_payments.credentials import CredentialsUnavailable
-from taramoney_payments.errors import PaymentError, PaymentNotFound, ServiceUnavailable
+from taramoney_payments.errors import UNAVAILABLE_DETAIL, PaymentError, PaymentNotFound, ServiceUnavailable
 from taramoney_payments.http_security import with_security_headers
 from taramoney_payments.idempotency import answer_once
 from taramoney_payments.idempotency import config as idempotency_config
@@ -108,7 +108,7 @@ def aws_unavailable(error: Exception) -> Response[str]:
         logger.exception("An AWS call failed in a way no retry mends", extra={"aws_error": type(error).__name__})
         raise error
     logger.exception("An AWS dependency failed", extra={"aws_error": type(error).__name__})
-    return _problem_response(ServiceUnavailable())
+    return _problem_response(ServiceUnavailable(UNAVAILABLE_DETAIL))
 
 
 def _start_answer(request: PaymentRequest, idempotency_key: str | None) -> dict[str, Any]:

@@ -70,8 +70,8 @@ class ServiceUnavailable(PaymentError):
 
     status, code, title = HTTPStatus.SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "Service temporarily unavailable"
 
-    def __init__(self) -> None:
-        super().__init__("Payments are briefly unavailable; retry in a few seconds with the same request")
+
+UNAVAILABLE_DETAIL = "Payments are briefly unavailable; retry in a few seconds with the same request"
 
 
 class ProviderRejected(PaymentError):

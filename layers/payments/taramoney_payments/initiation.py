@@ -23,6 +23,7 @@ from .aws import FAIL_FAST_TRY_SECONDS
 from .clock import utc_now
 from .credentials import MerchantCredentials
 from .errors import (
+    UNAVAILABLE_DETAIL,
     IdempotencyKeyReused,
     ProviderRejected,
     ProviderTimedOut,
@@ -97,7 +98,7 @@ class PaymentInitiator:
         credentials = self._credentials()  # before storing anything: no secret, no payment
         if seconds_left() < self._shortest_start_seconds():
             # Slow calls before this one left too little time: answered before anything is stored.
-            raise ServiceUnavailable
+            raise ServiceUnavailable(UNAVAILABLE_DETAIL)
         if idempotency_key is None:
             payment_id = new_payment_id()
         else:
