@@ -20,17 +20,27 @@ from botocore.retries.standard import RetryContext, ThrottledRetryableChecker, T
 from . import snapstart  # noqa: F401 - registers the after-restore reseed in every function
 from .invocation import ANSWER_SECONDS, seconds_left
 
+
+def _worst_call_seconds(attempts: int, connect_seconds: float, read_seconds: float) -> float:
+    """Every try timing out connecting and reading, and standard mode's back-offs at their
+    longest (after throttles: at most 1 s, then 2 s, then 4 s)."""
+    return attempts * (connect_seconds + read_seconds) + 2 ** (attempts - 1) - 1
+
+
 # Standard retry mode with a few attempts: long enough to ride out a throttle, for the
-# functions no one waits on (their event source or schedule retries what still fails).
+# functions no one waits on (their event source or schedule retries what still fails). A
+# call gives up within their 30 s, so a hung one ends in an error, not a timeout.
 # No client-side parameter validation: AWS validates every request anyway, and walking
 # each payment item against the service model was the largest part of a warm invocation.
 # ("total_max_attempts" counts the first try; botocore's "max_attempts" would count retries only.)
+_ATTEMPTS, _CONNECT_SECONDS, _READ_SECONDS = 4, 1, 3
 _CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": 4},
-    connect_timeout=2,
-    read_timeout=5,
+    retries={"mode": "standard", "total_max_attempts": _ATTEMPTS},
+    connect_timeout=_CONNECT_SECONDS,
+    read_timeout=_READ_SECONDS,
     parameter_validation=False,
 )
+PATIENT_CALL_SECONDS = _worst_call_seconds(_ATTEMPTS, _CONNECT_SECONDS, _READ_SECONDS)
 
 
 @cache
@@ -45,8 +55,8 @@ def aws_client(service: str) -> Any:
 
 # The budget of the functions someone waits on: a DynamoDB call that hangs must still leave
 # the payments API time to answer 503 (its client may retry) and the webhook time to park the
-# payload on SQS, inside the function's timeout. The patient budget above (4 attempts of up
-# to 7 s, plus back-offs) would outlast the API's 29 s. Three tries ride out a short throttle.
+# payload on SQS, inside the function's timeout. The patient budget above (23 s) would leave
+# the API's 29 s no room for Taramoney. Three tries ride out a short throttle.
 _FAIL_FAST_ATTEMPTS, _FAIL_FAST_CONNECT_SECONDS, _FAIL_FAST_READ_SECONDS = 3, 1, 2
 _FAIL_FAST_CONFIG = _CONFIG.merge(
     Config(
@@ -55,11 +65,7 @@ _FAIL_FAST_CONFIG = _CONFIG.merge(
         read_timeout=_FAIL_FAST_READ_SECONDS,
     )
 )
-# Worst case per call: every attempt times out connecting and reading, and standard mode's
-# back-offs are at their longest (after a throttle: at most 1 s, then 2 s): 12 s.
-FAIL_FAST_CALL_SECONDS = _FAIL_FAST_ATTEMPTS * (_FAIL_FAST_CONNECT_SECONDS + _FAIL_FAST_READ_SECONDS) + (
-    2 ** (_FAIL_FAST_ATTEMPTS - 1) - 1
-)
+FAIL_FAST_CALL_SECONDS = _worst_call_seconds(_FAIL_FAST_ATTEMPTS, _FAIL_FAST_CONNECT_SECONDS, _FAIL_FAST_READ_SECONDS)
 
 
 @cache
