@@ -24,7 +24,7 @@ from .invocation import ANSWER_SECONDS, seconds_left
 def _worst_call_seconds(attempts: int, connect_seconds: float, read_seconds: float) -> float:
     """Every try timing out connecting and reading, and standard mode's back-offs at their
     longest (after throttles: at most 1 s, then 2 s, then 4 s)."""
-    return attempts * (connect_seconds + read_seconds) + 2 ** (attempts - 1) - 1
+    return attempts * (connect_seconds + read_seconds) + 2.0 ** (attempts - 1) - 1
 
 
 # Standard retry mode with a few attempts: long enough to ride out a throttle, for the
