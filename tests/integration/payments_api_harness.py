@@ -147,6 +147,12 @@ class Store:
         item = self.payments.get_item(Key={"pk": f"PAYMENT#{payment_id}"}).get("Item")
         return _plain(item) if item else None
 
+    def stored_payment(self, payment_id: str) -> dict[str, Any]:
+        """The payment's item, which the test expects to exist."""
+        payment = self.payment(payment_id)
+        assert payment is not None, f"payment {payment_id} is not in the table"
+        return payment
+
     def phone_slots(self, national: str) -> set[str]:
         item = self.payments.get_item(Key={"pk": f"PHONE#{national}"}).get("Item") or {}
         return set(item.get("pendingPaymentIds", set()))

@@ -154,8 +154,7 @@ def test_a_valid_payment_in_any_phone_form_is_started(
     assert (payment["ussdCode"], payment["vendor"]) == ("#150*50#", "ORANGE_CAMEROON")
     assert payment["phoneNumber"] == "655123456"
     # and it is stored PENDING with the national number, and that is what Taramoney got
-    stored = store.payment(payment["paymentId"])
-    assert stored is not None
+    stored = store.stored_payment(payment["paymentId"])
     assert stored["status"] == "PENDING"
     assert stored["phoneNumber"] == "655123456"
     assert (stored["ussdCode"], stored["vendor"]) == ("#150*50#", "ORANGE_CAMEROON")
@@ -380,8 +379,7 @@ def test_a_refusal_at_http_200_is_provider_rejected_and_stored_as_failure(
     # when a payment is started
     problem = assert_problem(api.post(), 502, "PROVIDER_REJECTED")
     # then the answer names the payment, stored as FAILURE with Taramoney's message
-    stored = store.payment(problem["paymentId"])
-    assert stored is not None
+    stored = store.stored_payment(problem["paymentId"])
     assert stored["status"] == "FAILURE"
     assert stored["failureReason"] == "BUSINESS_NOT_ACTIVATED_PLEASE_CONTACT_SUPPORT"
     assert stored["completedAt"] is not None
@@ -397,8 +395,7 @@ def test_error_and_lowercase_failure_are_rejections_too(
 ) -> None:
     taramoney.expect_request(TARAMONEY_PATH).respond_with_json({"status": status, "message": "INVALID_PHONE"})
     problem = assert_problem(api.post(), 502, "PROVIDER_REJECTED")
-    stored = store.payment(problem["paymentId"])
-    assert stored is not None
+    stored = store.stored_payment(problem["paymentId"])
     assert (stored["status"], stored["failureReason"]) == ("FAILURE", "INVALID_PHONE")
 
 
@@ -415,8 +412,7 @@ def test_a_provider_timeout_is_unavailable_and_leaves_the_payment_pending(
     # when a payment is started
     problem = assert_problem(Api().post(), 504, "PROVIDER_UNAVAILABLE")
     # then the payment stays PENDING: Taramoney may still prompt the phone
-    stored = store.payment(problem["paymentId"])
-    assert stored is not None
+    stored = store.stored_payment(problem["paymentId"])
     assert stored["status"] == "PENDING"
     assert stored["awaitingExpiry"] == "PENDING"
     assert stored.get("failureReason") is None
@@ -430,8 +426,7 @@ def test_a_provider_server_error_is_unavailable_and_leaves_the_payment_pending(
 ) -> None:
     taramoney.expect_request(TARAMONEY_PATH).respond_with_data("upstream error", status=status)
     problem = assert_problem(api.post(), 502, "PROVIDER_UNAVAILABLE")
-    stored = store.payment(problem["paymentId"])
-    assert stored is not None
+    stored = store.stored_payment(problem["paymentId"])
     assert stored["status"] == "PENDING"
 
 
@@ -441,8 +436,7 @@ def test_an_unreachable_provider_is_unavailable_and_the_payment_failed(configure
     # when a payment is started
     problem = assert_problem(Api().post(), 502, "PROVIDER_UNAVAILABLE")
     # then the order surely never left: the payment is closed and frees its phone's slot
-    stored = store.payment(problem["paymentId"])
-    assert stored is not None
+    stored = store.stored_payment(problem["paymentId"])
     assert stored["status"] == "FAILURE"
     assert stored["failureReason"]
     assert "awaitingExpiry" not in stored

@@ -94,8 +94,7 @@ def test_an_accepted_order_whose_ussd_code_cannot_be_stored_is_still_created_pen
     assert (payment["vendor"], payment["ussdCode"]) == ("ORANGE_CAMEROON", "#150*50#")
     assert answer.headers["location"] == f"/payments/{payment['paymentId']}"
     # and the stored payment is that PENDING payment, holding its phone's slot
-    stored = store.payment(payment["paymentId"])
-    assert stored is not None
+    stored = store.stored_payment(payment["paymentId"])
     assert stored["status"] == "PENDING"
     assert payment["paymentId"] in store.phone_slots("655123456")
     assert len(taramoney.log) == 1
@@ -154,8 +153,7 @@ def test_a_refusal_whose_failure_cannot_be_stored_is_still_answered_naming_the_p
     # when a payment is started
     problem = assert_problem(api.post(), 502, "PROVIDER_REJECTED")
     # then the refusal names the payment, which stays PENDING for the expiry run to close
-    stored = store.payment(problem["paymentId"])
-    assert stored is not None
+    stored = store.stored_payment(problem["paymentId"])
     assert stored["status"] == "PENDING"
     assert stored["awaitingExpiry"] == "PENDING"
 
@@ -171,8 +169,7 @@ def test_an_answer_that_breaks_the_client_unexpectedly_leaves_the_payment_pendin
     first = api.post(key="order-1")
     # then the order may have reached Taramoney: the answer names the payment, which stays PENDING
     problem = assert_problem(first, 502, "PROVIDER_UNAVAILABLE")
-    stored = store.payment(problem["paymentId"])
-    assert stored is not None
+    stored = store.stored_payment(problem["paymentId"])
     assert stored["status"] == "PENDING"
     # and a retry with the key gets the same answer rather than a second order
     assert api.post(key="order-1").json == problem
@@ -234,8 +231,7 @@ def test_a_retry_after_the_first_request_died_before_taramoney_answered_is_told_
     again = api.post(key="order-1")
     # then Taramoney may or may not have the order: no second order, and no 201 without a USSD code
     problem = assert_problem(again, 504, "PROVIDER_UNAVAILABLE")
-    stored = store.payment(problem["paymentId"])
-    assert stored is not None
+    stored = store.stored_payment(problem["paymentId"])
     assert stored["status"] == "PENDING"
     assert len(taramoney.log) == 0
 
@@ -436,8 +432,7 @@ def test_an_order_a_slow_store_left_no_time_to_wait_for_is_not_sent_and_the_paym
     # then nobody is prompted, and the client is told nothing was charged, naming the closed payment
     problem = assert_problem(answer, 502, "PROVIDER_UNAVAILABLE")
     assert taramoney.log == []
-    payment = store.payment(problem["paymentId"])
-    assert payment is not None
+    payment = store.stored_payment(problem["paymentId"])
     assert (payment["status"], payment["failureReason"]) == ("FAILURE", "PROVIDER_UNREACHABLE")
 
 
@@ -459,8 +454,7 @@ def test_an_order_taken_as_the_invocation_nears_its_end_is_still_answered(
     assert answer.json["ussdCode"] == ORANGE_ACCEPTS["ussdCode"]
     # and the writes after the order were given up on, not waited for: the payment stays PENDING
     # (its webhook settles it) and the key's record in progress until its lease ends
-    payment = store.payment(answer.json["paymentId"])
-    assert payment is not None
+    payment = store.stored_payment(answer.json["paymentId"])
     assert (payment["status"], "ussdCode" in payment) == ("PENDING", False)
     assert [record["status"] for record in store.idempotency_records()] == ["INPROGRESS"]
 
