@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPe
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from taramoney_payments.aws import fail_fast_aws_client, is_outage
+from taramoney_payments.aws import fail_fast_aws_client
 from taramoney_payments.credentials import CredentialsUnavailable
 from taramoney_payments.errors import UNAVAILABLE_DETAIL, PaymentError, PaymentNotFound, ServiceUnavailable
 from taramoney_payments.http_security import with_security_headers
@@ -29,6 +29,7 @@ from taramoney_payments.idempotency import config as idempotency_config
 from taramoney_payments.invocation import answer_within
 from taramoney_payments.models import Payment
 from taramoney_payments.observability import bind_payment, logger, metrics, tracer
+from taramoney_payments.outages import is_outage
 from taramoney_payments.payment_request import PaymentRequest
 from taramoney_payments.problems import PROBLEM_CONTENT_TYPE, problem_body, problem_json
 from taramoney_payments.requests_parsing import read_idempotency_key, read_payment_request

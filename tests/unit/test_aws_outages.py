@@ -12,7 +12,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from taramoney_payments.aws import is_outage
+from taramoney_payments.outages import is_outage
 
 
 def aws_error(code: str, status: int, **extra: object) -> ClientError:
