@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from taramoney_payments.masking import mask_phone
 from taramoney_payments.phone import (
     InvalidPhoneNumber,
     UnsupportedOperator,
     Vendor,
-    mask_phone,
     national_digits,
     normalise_phone,
     parse_mobile_number,

@@ -32,10 +32,11 @@ from .errors import (
     TooManyPendingPayments,
 )
 from .invocation import ANSWER_SECONDS, seconds_left
+from .masking import mask_phone
 from .models import Payment, PaymentStatus
 from .observability import PaymentMetric, bind_payment, count, logger
 from .payment_request import PaymentRequest
-from .phone import Vendor, mask_phone
+from .phone import Vendor
 from .repository import PaymentAlreadyStored, PaymentRepository, PhoneLimitReached
 from .taramoney import (
     OrderAccepted,

@@ -14,7 +14,6 @@ from enum import StrEnum
 
 from . import cameroon_numbering
 from .cameroon_numbering import OPERATORS_BY_PREFIX
-from .masking import mask_phone
 
 __all__ = [
     "MAX_PHONE_NUMBER_CHARS",
@@ -22,7 +21,6 @@ __all__ = [
     "MobileNumber",
     "UnsupportedOperator",
     "Vendor",
-    "mask_phone",
     "national_digits",
     "normalise_phone",
     "operator_of",
@@ -93,15 +91,6 @@ class MobileNumber:
     national: str
     likely_vendor: Vendor | None
 
-    @property
-    def masked(self) -> str:
-        return mask_phone(self.national)
-
-
-def normalise_phone(raw: str) -> str:
-    """The 9-digit national form of any accepted spelling of a Cameroon number, or raise."""
-    return _parse_cameroon_mobile(raw)
-
 
 def national_digits(raw: str) -> str:
     """The 9 national digits of a number spelled as a Cameroon number, without checking the numbering plan.
@@ -137,7 +126,7 @@ def parse_mobile_number(raw: str, *, require_supported_operator: bool = True) ->
     Spaces, dots and dashes are allowed anywhere. Raises ``InvalidPhoneNumber`` or
     ``UnsupportedOperator``.
     """
-    national = _parse_cameroon_mobile(raw)
+    national = normalise_phone(raw)
     operator = operator_of(national)
     vendor = _VENDOR_BY_CARRIER.get(operator.strip().lower())
     if vendor is None and require_supported_operator:
@@ -145,8 +134,8 @@ def parse_mobile_number(raw: str, *, require_supported_operator: bool = True) ->
     return MobileNumber(national=national, likely_vendor=vendor)
 
 
-def _parse_cameroon_mobile(raw: str) -> str:
-    """The national digits of a valid Cameroon mobile number, or raise ``InvalidPhoneNumber``."""
+def normalise_phone(raw: str) -> str:
+    """The 9 national digits of any accepted spelling of a Cameroon mobile number; else ``InvalidPhoneNumber``."""
     text = raw.strip()
     if not _ACCEPTED_CHARACTERS.match(text):
         raise InvalidPhoneNumber("use digits only, optionally with +, spaces, dots or dashes")

@@ -17,9 +17,9 @@ from typing import Any
 
 from .clock import isoformat
 from .errors import PaymentNotFound, PhoneNumberMismatch
+from .masking import mask_phone
 from .models import Payment, PaymentStatus
 from .observability import PaymentMetric, count, logger
-from .phone import mask_phone
 from .repository import PaymentRepository, SettlementRefused
 from .webhook_payload import WebhookPayload
 
