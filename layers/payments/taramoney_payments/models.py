@@ -104,7 +104,7 @@ def _text_or_none(value: Any) -> str | None:
 
 def _moment(value: Any) -> datetime:
     """A stored time: ISO 8601 with its offset (``Z`` for UTC)."""
-    return value if isinstance(value, datetime) else from_isoformat(str(value))
+    return from_isoformat(str(value))
 
 
 def _moment_or_none(value: Any) -> datetime | None:
