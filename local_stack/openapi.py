@@ -104,8 +104,6 @@ class WebhookReceipt(BaseModel):
     status: PaymentStatus = Field(description="The payment's status after this callback")
 
 
-_UNAVAILABLE = errors.UNAVAILABLE_DETAIL
-
 # What each operation may refuse, with an example detail for each code (SPEC sections 3 and 4).
 _API_REFUSALS: dict[str, list[tuple[type[errors.PaymentError], str]]] = {
     "startPayment": [
@@ -120,11 +118,11 @@ _API_REFUSALS: dict[str, list[tuple[type[errors.PaymentError], str]]] = {
         (errors.ProviderRejected, "BUSINESS_NOT_ACTIVATED_PLEASE_CONTACT_SUPPORT"),
         (errors.ProviderUnavailable, "Taramoney answered HTTP 503"),
         (errors.ProviderTimedOut, "Taramoney did not answer in time; the payment stays PENDING"),
-        (errors.ServiceUnavailable, _UNAVAILABLE),
+        (errors.ServiceUnavailable, errors.UNAVAILABLE_DETAIL),
     ],
     "getPayment": [
         (errors.PaymentNotFound, "No payment has the id 'yzcXebg6SpvSrQvKFEuCJw'"),
-        (errors.ServiceUnavailable, _UNAVAILABLE),
+        (errors.ServiceUnavailable, errors.UNAVAILABLE_DETAIL),
     ],
 }
 _WEBHOOK_REFUSALS: list[tuple[type[errors.PaymentError], str]] = [

@@ -32,6 +32,7 @@ from .errors import (
     WebhookNotAuthenticated,
     WebhookNotStored,
 )
+from .invocation import ANSWER_SECONDS
 from .models import PaymentStatus
 from .observability import PaymentMetric, bind_payment, count, logger
 from .parking import ParkedWebhook, WebhookParking
@@ -40,8 +41,8 @@ from .settlement import Delivery, SettlementOutcome, settle
 from .webhook_payload import MAX_WEBHOOK_BYTES, WebhookPayload, read_webhook_payload
 from .webhook_tokens import parse_webhook_path, token_is_valid, webhook_token
 
-# A last read's worst case, and a second to answer and flush the metrics after it.
-_RE_READ_SECONDS = FAIL_FAST_CALL_SECONDS + 1
+# A last read's worst case, and the time to answer and flush the metrics after it.
+_RE_READ_SECONDS = FAIL_FAST_CALL_SECONDS + ANSWER_SECONDS
 
 SHARED_SECRET_HEADER = "tara-webhook-secret"  # noqa: S105 - a header name, not a secret
 _MAX_PAYMENT_ID_CHARS = 128
