@@ -20,6 +20,7 @@ from werkzeug import Request, Response
 
 from local_stack.resources import Stack
 from taramoney_payments.webhook_tokens import parse_webhook_path, token_is_valid
+from tests.answer_shape import assert_answer_shape
 from tests.captured_output import follow_stdout
 from tests.conftest import TEST_API_KEY, TEST_BUSINESS_ID, TEST_SIGNING_KEY, reset_service_caches
 from tests.integration.payments_api_harness import (
@@ -126,11 +127,9 @@ def closed_port() -> int:
 
 def assert_problem(answer: Answer, status: int, code: str) -> dict[str, Any]:
     assert answer.status == status, answer.text
-    assert answer.content_type == PROBLEM
+    assert_answer_shape(status, lambda name: answer.headers.get(name.lower()), lambda: answer.json)
     problem: dict[str, Any] = answer.json
-    assert problem["status"] == status
     assert problem["code"] == code
-    assert {"type", "title", "detail"} <= set(problem)
     return problem
 
 

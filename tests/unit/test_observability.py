@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from taramoney_payments import masking
-from taramoney_payments.masking import mask_phone, mask_phone_numbers
+from taramoney_payments.masking import mask_phone_numbers
 from taramoney_payments.observability import PaymentMetric, bound_payment, count, logger, metrics
 from tests.captured_output import Output, follow_stdout
 from tests.lambda_runtime import ROOT
@@ -63,11 +62,9 @@ def test_ids_amounts_and_other_numbers_are_left_alone(text: str) -> None:
 @example("+237 6 55 12 34 56")
 @example("x-00237.655123456")
 def test_skipping_lines_without_a_number_tail_never_skips_a_number(text: str) -> None:
-    # The quick scan for "6 and eight digits" must only skip lines the full pattern finds nothing in.
-    def mask(found: re.Match[str]) -> str:
-        return mask_phone(re.sub(r"\D", "", found.group(0))[-9:])
-
-    assert mask_phone_numbers(text) == masking._CAMEROON_MOBILE_IN_TEXT.sub(mask, text)
+    # The quick scan for "6 and eight digits" must find something in every line the full pattern does.
+    if masking._CAMEROON_MOBILE_IN_TEXT.search(text):
+        assert masking._MOBILE_NUMBER_TAIL.search(text)
 
 
 def test_a_number_that_slips_into_a_log_line_is_masked(output: pytest.CaptureFixture[str]) -> None:

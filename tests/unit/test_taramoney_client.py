@@ -155,10 +155,10 @@ def test_the_answer_is_waited_for_no_longer_than_the_time_left(httpserver: HTTPS
     # given a Taramoney that answers in 2.5 s, and a client that would wait 5 s for data
     httpserver.expect_oneshot_request(PATH).respond_with_handler(accepting_after(2.5))
     taramoney = client_for(httpserver.url_for(PATH), read_timeout=5)
-    # when an order is placed with 1.6 s left to wait
+    # when an order is placed with just more than the shortest useful wait left (1.5 s here)
     started = time.monotonic()
     with pytest.raises(OrderTimedOut):
-        taramoney.place_order(ORDER, CREDENTIALS, wait_at_most=1.6)
+        taramoney.place_order(ORDER, CREDENTIALS, wait_at_most=taramoney.shortest_wait_seconds + 0.1)
     # then it was sent, and its answer given up on with the time left: the outcome is unknown
     assert time.monotonic() - started < 2.5
     wait_until_logged(httpserver)
@@ -169,7 +169,7 @@ def test_an_order_the_time_left_cannot_wait_for_is_not_sent(taramoney: Taramoney
     httpserver.expect_request(PATH, method="POST").respond_with_json(ACCEPTED)
     # when an order is placed with too little time left to wait for any answer
     with pytest.raises(OrderNotDelivered, match="too little to wait"):
-        taramoney.place_order(ORDER, CREDENTIALS, wait_at_most=1.2)
+        taramoney.place_order(ORDER, CREDENTIALS, wait_at_most=taramoney.shortest_wait_seconds - 0.1)
     # then nothing reached Taramoney: the payment can be closed, nobody was prompted
     assert httpserver.log == []
 
