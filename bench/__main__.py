@@ -1,7 +1,8 @@
 """``make bench`` (``python -m bench``): measure, print the table, write ``.local/bench.json``.
 
 Options through the environment: ``BENCH_ROUNDS`` (fresh interpreters per function, 7),
-``BENCH_ITERATIONS`` (measured warm invocations per handler, 500).
+``BENCH_ITERATIONS`` (measured warm invocations per handler, 500), ``BENCH_OUTPUT`` (where the
+JSON report goes, ``.local/bench.json``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bench.runs import child_environment, import_offenders  # noqa: E402
 from bench.sizes import package_sizes  # noqa: E402
 from bench.warm import measure_warm_cost  # noqa: E402
 
-OUTPUT = ROOT / ".local" / "bench.json"
+DEFAULT_OUTPUT = ROOT / ".local" / "bench.json"
 
 
 def _machine() -> str:
@@ -52,6 +53,7 @@ def progress(line: str) -> None:
 def main() -> None:
     rounds = int(os.environ.get("BENCH_ROUNDS", "7"))
     iterations = int(os.environ.get("BENCH_ITERATIONS", "500"))
+    output = Path(os.environ.get("BENCH_OUTPUT", DEFAULT_OUTPUT))
     progress("starting moto server, the template's resources and the Taramoney simulator")
     stack = start_stack()
     try:
@@ -72,10 +74,10 @@ def main() -> None:
     finally:
         stack.stop()
     report["package_sizes"] = package_sizes()
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(json.dumps(report, indent=2) + "\n")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n")
     print(table(report))
-    print(f"\n(written to {OUTPUT.relative_to(ROOT)})")
+    print(f"\n(written to {output})")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 Run as ``python bench/child.py`` (never imported) with the function's environment and:
 ``BENCH_MODE`` (function | import | floor | calls), ``BENCH_CODE_DIR``, ``BENCH_LAYER_DIRS``,
 ``BENCH_EVENTS`` (a JSON list of events, invoked in order), ``BENCH_RESULT`` (where the
-answer goes, as JSON). Only ``os``, ``sys`` and ``time`` are imported before the clock
-starts, so what is measured is the function's own import and its first invocations.
+answer goes, as JSON), ``BENCH_TIMEOUT_SECONDS`` (the function's Timeout). Only ``os``, ``sys``
+and ``time`` are imported before the clock starts, so what is measured is the function's own
+import and its first invocations.
 """
 
 import os
@@ -26,9 +27,11 @@ class LambdaContext:
 
     def __init__(self, request_id: str) -> None:
         self.aws_request_id = request_id
+        # Each invocation gets the function's whole Timeout, as in Lambda: the API checks it.
+        self._deadline = time.monotonic() + float(os.environ["BENCH_TIMEOUT_SECONDS"])
 
     def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def _count_aws_calls() -> dict[str, int]:

@@ -25,6 +25,7 @@ def child_environment(spec: FunctionSpec, *, traced: bool = False) -> dict[str, 
     env.update(
         BENCH_CODE_DIR=str(spec.code_dir),
         BENCH_LAYER_DIRS=os.pathsep.join(str(path) for path in spec.layer_dirs),
+        BENCH_TIMEOUT_SECONDS=str(spec.timeout_seconds),
         PYTHONDONTWRITEBYTECODE="1",
         # As Lambda's runtime sets it: the functions pause garbage collection there (startup.py).
         AWS_LAMBDA_RUNTIME_API="127.0.0.1:9001",

@@ -1,0 +1,50 @@
+"""``make bench`` still measures what it reports: a small run of ``python -m bench`` end to end.
+
+The bench is not a test (its figures are never pass/fail here), but a bench that no longer
+runs is a regression: each of its scenarios checks the answers it gets, so a handler that
+stops serving the bench's invocations fails this run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.scenarios import FUNCTIONS
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_small_bench_run_reports_every_figure(tmp_path: Path) -> None:
+    # given the smallest bench: one cold-start round, a few warm invocations, its report in a temporary file
+    output = tmp_path / "bench.json"
+    env = {**os.environ, "BENCH_ROUNDS": "1", "BENCH_ITERATIONS": "3", "BENCH_OUTPUT": str(output)}
+
+    # when it runs as `make bench` runs it
+    run = subprocess.run(
+        [sys.executable, "-m", "bench"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+
+    # then it ends well, prints its table and writes a figure for every function and operation
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Cold start: import + first invocation" in run.stdout
+    report = json.loads(output.read_text())
+    cold = report["cold_start"]["functions"]
+    assert set(cold) == {*FUNCTIONS, "PaymentsApiFunction (tracing on)", "WebhookFunction (tracing on)"}
+    assert all(math.isfinite(figures["ratio_to_floor"]) and figures["ratio_to_floor"] > 0 for figures in cold.values())
+    assert set(report["import_offenders"]) == set(FUNCTIONS)
+    assert all(report["import_offenders"].values())
+    warm = report["warm"]
+    assert {figures["function"] for figures in warm.values()} == set(FUNCTIONS)
+    assert all(0 < figures["own_p99_ms"] <= figures["p99_ms"] for figures in warm.values())
+    calls = {operation: counted["total"] for operation, counted in report["aws_calls"].items()}
+    assert calls["initiation"] == 4
+    assert calls["webhook (duplicate)"] == 1
