@@ -115,23 +115,55 @@ def test_every_function_has_an_errors_and_throttles_alarm() -> None:
         assert {"Errors", "Throttles"} <= watched.get(function, set()), function
 
 
-def test_every_function_logs_to_its_own_log_group_with_the_retention_parameter() -> None:
+def function_log_groups() -> set[str]:
+    functions = resources("AWS::Serverless::Function").values()
+    return {function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] for function in functions}
+
+
+def access_log_settings() -> dict[str, Any]:
+    (api,) = resources("AWS::Serverless::HttpApi").values()
+    settings: dict[str, Any] = api["Properties"]["AccessLogSettings"]
+    return settings
+
+
+def test_every_function_logs_to_its_own_log_group_and_the_api_to_its_access_log() -> None:
     groups = resources("AWS::Logs::LogGroup")
-    functions = resources("AWS::Serverless::Function")
-    used = [function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] for function in functions.values()]
-    assert sorted(used) == sorted(groups)
+    assert len(function_log_groups()) == len(resources("AWS::Serverless::Function"))
+    access_log = access_log_settings()["DestinationArn"]["Fn::GetAtt"][0]
+    assert sorted([*function_log_groups(), access_log]) == sorted(groups)
     for group in groups.values():
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     retention = template()["Parameters"]["LogRetentionDays"]
     assert retention["Default"] in retention["AllowedValues"]
 
 
-def test_the_saved_log_queries_read_every_functions_log_group() -> None:
+def test_the_api_access_log_is_a_json_line_joining_the_functions_logs_without_the_body() -> None:
+    # given the access log format, with a sample value in place of each $context variable
+    line = re.sub(
+        r"\$context\.[a-zA-Z.]+",
+        lambda variable: "429" if variable[0] == "$context.status" else '"x"',
+        access_log_settings()["Format"],
+    )
+    line = line.replace('""x""', '"x"')
+
+    # then each request is one JSON object with what a runbook reads, and no body or query string
+    record = json.loads(line)
+    assert {"requestId", "routeKey", "status", "error", "integrationError", "integrationLatency"} <= set(record)
+    assert record["status"] == 429
+    variables = set(re.findall(r"\$context\.[a-zA-Z.]+", access_log_settings()["Format"]))
+    assert "$context.requestId" in variables  # the correlation_id of the function's lines
+    assert not {variable for variable in variables if "body" in variable.lower() or "query" in variable.lower()}
+
+
+def test_the_saved_log_queries_read_the_log_groups_they_are_for() -> None:
     queries = resources("AWS::Logs::QueryDefinition")
-    assert len(queries) >= 2
-    for query in queries.values():
-        read = {group["Ref"] for group in query["Properties"]["LogGroupNames"]}
-        assert read == set(resources("AWS::Logs::LogGroup"))
+    reading_functions = [query for query in queries.values() if "level" in query["Properties"]["QueryString"]]
+    assert len(reading_functions) >= 2
+    for query in reading_functions:
+        assert {group["Ref"] for group in query["Properties"]["LogGroupNames"]} == function_log_groups()
+    access_log = access_log_settings()["DestinationArn"]["Fn::GetAtt"][0]
+    reading_access_log = [query for query in queries.values() if query not in reading_functions]
+    assert [query["Properties"]["LogGroupNames"] for query in reading_access_log] == [[{"Ref": access_log}]]
 
 
 def test_the_dashboard_is_json_naming_resources_of_the_template() -> None:
