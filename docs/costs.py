@@ -104,7 +104,12 @@ USAGE = [
     Usage(
         "SQS", "PaymentEventsQueue: SendMessage, ReceiveMessage, DeleteMessage (unbatched consumer)", 3, "sqs_request"
     ),
-    Usage("CloudWatch Logs", "about 12 KB of log lines (JSON lines + START/END/REPORT)", 12 / 1024 / 1024, "logs_gb"),
+    Usage(
+        "CloudWatch Logs",
+        f"about 16 KB of log lines (the functions' JSON lines, START/END/REPORT; {1 + POLLS} API access-log lines)",
+        16 / 1024 / 1024,
+        "logs_gb",
+    ),
     Usage("X-Ray", "traces recorded: 11 requests at the default 5 % sampling", 11 * 0.05, "xray_trace"),
 ]
 
