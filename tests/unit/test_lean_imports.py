@@ -68,9 +68,18 @@ def test_a_function_imports_only_what_its_path_needs(function_dir: str) -> None:
     assert sorted(name for name in FORBIDDEN[function_dir] if name in loaded) == []
 
 
-def test_with_tracing_on_the_x_ray_sdk_is_loaded() -> None:
-    environment = {"LAMBDA_TASK_ROOT": str(ROOT / "functions" / "webhook"), "POWERTOOLS_TRACE_DISABLED": "false"}
+def test_with_tracing_on_the_x_ray_sdk_patches_only_what_the_service_calls_out_with() -> None:
+    environment = {"LAMBDA_TASK_ROOT": str(ROOT / "functions" / "payments_api"), "POWERTOOLS_TRACE_DISABLED": "false"}
 
-    loaded = modules_after_import("webhook", **environment)
+    loaded = modules_after_import("payments_api", **environment)
 
-    assert "aws_xray_sdk.core" in loaded
+    assert {"aws_xray_sdk.core", "aws_xray_sdk.ext.botocore.patch"} <= loaded
+    # installed here (requests, sqlite3, psycopg2's patcher), but never called: neither imported nor patched
+    patched = {name.removesuffix(".patch") for name in loaded if name.startswith("aws_xray_sdk.ext.")}
+    assert patched <= {
+        "aws_xray_sdk.ext",
+        "aws_xray_sdk.ext.boto_utils",
+        "aws_xray_sdk.ext.botocore",
+        "aws_xray_sdk.ext.util",
+    }
+    assert not {"requests", "sqlite3"} & loaded

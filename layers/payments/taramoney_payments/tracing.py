@@ -66,8 +66,15 @@ class LazyTracer:
         return self.powertools().capture_method(method, **options)
 
 
+# botocore: a subsegment per AWS call. The order sent to Taramoney has its own
+# (``capture_method`` on ``place_order``); patching http.client too would trace every AWS
+# call twice. Left to itself, the X-Ray SDK imports and patches every library it knows
+# that happens to be installed (sqlite3 always is), each a cost to the cold start.
+TRACED_MODULES = ("botocore",)
+
+
 @cache
 def _powertools_tracer(service: str) -> Tracer:
     from aws_lambda_powertools import Tracer
 
-    return Tracer(service=service)
+    return Tracer(service=service, patch_modules=TRACED_MODULES)
