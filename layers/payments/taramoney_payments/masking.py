@@ -29,9 +29,11 @@ _CAMEROON_MOBILE_IN_TEXT = re.compile(
 # line without one (most lines): it starts with a literal, so the regex engine skips ahead.
 _MOBILE_NUMBER_TAIL = re.compile(r"6(?:[ .-]?\d){8}")
 # A webhook address: our payment id, then its token (43 URL-safe characters; shorter forgeries too),
-# its slashes escaped or not (``\/``, as PHP writes JSON, then doubled in a JSON log line).
+# its slashes as they are, escaped (``\/``, as PHP writes JSON, then doubled in a JSON log line)
+# or URL-encoded (``%2F``, the address as a form or query value).
 # Not a module's path in a traceback (``layers/payments/taramoney_payments/idempotency.py``).
-_WEBHOOK_TOKEN_IN_TEXT = re.compile(r"(/payments\\*/[\w%-]{1,128}?\\*/)[\w%=-]{8,}+(?!\.py\b)")
+_SLASH = r"(?:\\*/|%2[Ff])"
+_WEBHOOK_TOKEN_IN_TEXT = re.compile(rf"({_SLASH}payments{_SLASH}[\w%-]{{1,128}}?{_SLASH})[\w%=-]{{8,}}+(?!\.py\b)")
 _MIN_SECRET_CHARS = 8  # shorter values would mask ordinary words; real keys are far longer
 _secrets: set[str] = set()
 
