@@ -32,8 +32,10 @@ _MOBILE_NUMBER_TAIL = re.compile(r"6(?:[ .-]?\d){8}")
 # its slashes as they are, escaped (``\/``, as PHP writes JSON, then doubled in a JSON log line)
 # or URL-encoded (``%2F``, the address as a form or query value).
 # Not a module's path in a traceback (``layers/payments/taramoney_payments/idempotency.py``).
+# It starts with a slash, not with the backslashes of an escaped one: a pattern that may start
+# with any number of them is tried again at each backslash of a run (quadratic on a long run).
 _SLASH = r"(?:\\*/|%2[Ff])"
-_WEBHOOK_TOKEN_IN_TEXT = re.compile(rf"({_SLASH}payments{_SLASH}[\w%-]{{1,128}}?{_SLASH})[\w%=-]{{8,}}+(?!\.py\b)")
+_WEBHOOK_TOKEN_IN_TEXT = re.compile(rf"((?:/|%2[Ff])payments{_SLASH}[\w%-]{{1,128}}?{_SLASH})[\w%=-]{{8,}}+(?!\.py\b)")
 _MIN_SECRET_CHARS = 8  # shorter values would mask ordinary words; real keys are far longer
 _secrets: set[str] = set()
 
