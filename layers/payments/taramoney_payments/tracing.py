@@ -1,7 +1,7 @@
 """X-Ray tracing through Powertools' Tracer, loaded only where traces can be sent.
 
-Creating a Powertools ``Tracer`` imports the X-Ray SDK and patches boto3 and HTTP clients
-(150-400 ms of a cold start) even when tracing is off. ``LazyTracer`` decides once, the
+Creating a Powertools ``Tracer`` imports the X-Ray SDK and patches libraries (botocore
+here, ``TRACED_MODULES``), 150-400 ms of a cold start, even when tracing is off. ``LazyTracer`` decides once, the
 way Powertools does, whether this environment traces: in Lambda (``LAMBDA_TASK_ROOT``),
 not under SAM local or Chalice, and without ``POWERTOOLS_TRACE_DISABLED``. When it does
 not (the local stack, the tests), nothing of X-Ray is imported and the decorators
@@ -67,9 +67,9 @@ class LazyTracer:
 
 
 # botocore: a subsegment per AWS call. The order sent to Taramoney has its own
-# (``capture_method`` on ``place_order``); patching http.client too would trace every AWS
-# call twice. Left to itself, the X-Ray SDK imports and patches every library it knows
-# that happens to be installed (sqlite3 always is), each a cost to the cold start.
+# (``capture_method`` on ``place_order``). Left to itself, the X-Ray SDK imports and patches
+# every library it knows that happens to be installed (sqlite3 always is), each a cost to
+# the cold start; Powertools' default already left http.client out.
 TRACED_MODULES = ("botocore",)
 
 
