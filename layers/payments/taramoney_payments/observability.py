@@ -71,6 +71,8 @@ logger = Logger(service=SERVICE, logger_formatter=PhoneMaskingFormatter())
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 tracer = LazyTracer(SERVICE)  # X-Ray only where traces can be sent (tracing.py)
+# The annotation X-Ray finds a payment's traces by: annotation.payment_id = "<payment id>"
+PAYMENT_ID_ANNOTATION = "payment_id"
 
 
 def count(metric: PaymentMetric, value: float = 1, **dimension: str) -> None:
@@ -94,19 +96,25 @@ def count(metric: PaymentMetric, value: float = 1, **dimension: str) -> None:
 
 
 def bind_payment(payment_id: str) -> None:
-    """Put ``payment_id`` on every later log line of this invocation."""
+    """Put ``payment_id`` on every later log line of this invocation, and on its trace."""
     logger.append_keys(payment_id=payment_id)
+    tracer.put_annotation(PAYMENT_ID_ANNOTATION, payment_id)
 
 
 @contextmanager
 def bound_payment(payment_id: str, *, correlation_id: str | None = None) -> Iterator[None]:
-    """``payment_id`` (and a correlation id, if given) on the log lines of one record of a batch."""
+    """``payment_id`` (and a correlation id, if given) on the log lines of one record of a batch.
+
+    Traced, the record gets a subsegment of its own (``## payment``) carrying the annotation:
+    the invocation's would hold only one payment id of the batch.
+    """
     previous_correlation_id = logger.get_correlation_id()
-    bind_payment(payment_id)
+    logger.append_keys(payment_id=payment_id)
     if correlation_id:
         logger.set_correlation_id(correlation_id)
     try:
-        yield
+        with tracer.subsegment("## payment", **{PAYMENT_ID_ANNOTATION: payment_id}):
+            yield
     finally:
         logger.remove_keys(["payment_id"])
         logger.set_correlation_id(previous_correlation_id)

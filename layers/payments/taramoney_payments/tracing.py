@@ -12,7 +12,8 @@ first decoration and used for everything.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
@@ -64,6 +65,22 @@ class LazyTracer:
         if not self.enabled:
             return method
         return self.powertools().capture_method(method, **options)
+
+    def put_annotation(self, key: str, value: str) -> None:
+        """An annotation (searchable in X-Ray) on the subsegment open now, as Powertools' ``put_annotation``."""
+        if self.enabled:
+            self.powertools().put_annotation(key=key, value=value)
+
+    @contextmanager
+    def subsegment(self, name: str, **annotations: str) -> Iterator[None]:
+        """A subsegment around the block, with these annotations (nothing when tracing is off)."""
+        if not self.enabled:
+            yield
+            return
+        with self.powertools().provider.in_subsegment(name=name) as opened:
+            for key, value in annotations.items():
+                opened.put_annotation(key=key, value=value)
+            yield
 
 
 # botocore: a subsegment per AWS call. The order sent to Taramoney has its own

@@ -1,0 +1,112 @@
+"""With tracing on, as deployed: what X-Ray receives for a payment.
+
+Each function runs as in Lambda with ``Tracing: Active`` (in a fresh interpreter, the
+bench's way: moto server, the Taramoney simulator), sending its segments to a UDP socket
+standing in for the X-Ray daemon. The operations guide promises a subsegment for each AWS
+call and for the order sent to Taramoney, and the payment's id as an annotation to search by.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from bench.cold import Scenario, Scenarios
+from bench.environment import BenchStack, start_stack
+from bench.runs import child_environment, run_child
+from taramoney_payments.observability import PAYMENT_ID_ANNOTATION
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[BenchStack]:
+    stack = start_stack()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@contextmanager
+def xray_daemon() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A UDP socket in place of the daemon: its address, and the segment documents it received."""
+    received: list[dict[str, Any]] = []
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stopping = threading.Event()
+
+    def receive() -> None:
+        while not stopping.is_set():
+            try:
+                datagram = listener.recv(65_535)
+            except TimeoutError:
+                continue
+            _header, _, document = datagram.decode().partition("\n")
+            received.append(json.loads(document))
+
+    receiver = threading.Thread(target=receive, daemon=True)
+    receiver.start()
+    try:
+        yield f"127.0.0.1:{listener.getsockname()[1]}", received
+    finally:
+        stopping.set()
+        receiver.join()
+        listener.close()
+
+
+def traced(aws: BenchStack, logical_id: str, scenario: Scenario) -> tuple[list[Any], list[dict[str, Any]]]:
+    with xray_daemon() as (address, segments):
+        env = {**child_environment(aws.specs[logical_id], traced=True), "AWS_XRAY_DAEMON_ADDRESS": address}
+        answers: list[Any] = run_child("function", env, scenario.events)["answers"]
+    assert scenario.check(answers), answers
+    return answers, segments
+
+
+def named(segments: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [segment for segment in segments if segment["name"] == name]
+
+
+def children(segments: list[dict[str, Any]], parent: dict[str, Any]) -> Counter[str]:
+    return Counter(segment["name"] for segment in segments if segment.get("parent_id") == parent["id"])
+
+
+def test_starting_a_payment_is_traced_call_by_call_under_its_payment_id(aws: BenchStack) -> None:
+    # given the payments API's first invocation: a payment started
+    answers, segments = traced(aws, "PaymentsApiFunction", Scenarios(aws).first_invocation("PaymentsApiFunction"))
+
+    # then its trace carries the payment's id, and a subsegment per AWS call and for the order
+    (handler,) = named(segments, "## lambda_handler")
+    assert handler["annotations"][PAYMENT_ID_ANNOTATION] == json.loads(answers[0]["body"])["paymentId"]
+    calls = children(segments, handler)
+    assert calls["secretsmanager"] == 1
+    assert calls["dynamodb"] == 4  # the idempotency record twice, the payment, the accepted order
+    assert calls["## taramoney_payments.taramoney.TaramoneyClient.place_order"] == 1
+
+
+def test_each_parked_webhook_of_a_batch_is_traced_under_its_own_payment_id(aws: BenchStack) -> None:
+    # given a batch of two parked webhooks, for two payments
+    scenarios = Scenarios(aws)
+    first, second = (scenarios.first_invocation("ParkedWebhooksFunction") for _ in range(2))
+    batch = first.events[0]
+    batch["Records"].append({**second.events[0]["Records"][0], "messageId": "second-parked-webhook"})
+    payment_ids = {json.loads(record["body"])["paymentId"] for record in batch["Records"]}
+
+    # when the function applies them
+    _, segments = traced(aws, "ParkedWebhooksFunction", Scenario([batch], first.check, first.labels))
+
+    # then each has a subsegment of its own with its payment's id, holding its AWS call
+    (handler,) = named(segments, "## lambda_handler")
+    assert PAYMENT_ID_ANNOTATION not in handler["annotations"]  # it would name one payment of the batch
+    records = named(segments, "## payment")
+    assert {record["annotations"][PAYMENT_ID_ANNOTATION] for record in records} == payment_ids
+    assert all(record["parent_id"] == handler["id"] for record in records)
+    assert all(children(segments, record)["dynamodb"] == 1 for record in records)
