@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ import pytest
 from bench.cold import Scenario, Scenarios
 from bench.environment import BenchStack, start_stack
 from bench.runs import child_environment, run_child
+from bench.scenarios import get_payment_event
 from taramoney_payments.observability import PAYMENT_ID_ANNOTATION
 
 pytestmark = pytest.mark.e2e
@@ -37,30 +37,23 @@ def aws() -> Iterator[BenchStack]:
 
 @contextmanager
 def xray_daemon() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A UDP socket in place of the daemon: its address, and the segment documents it received."""
-    received: list[dict[str, Any]] = []
-    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stopping = threading.Event()
+    """A UDP socket in place of the daemon: its address, then (once the block is done) what it received.
 
-    def receive() -> None:
-        while not stopping.is_set():
+    The function's process has ended by then, so every datagram it sent is queued on the socket.
+    """
+    received: list[dict[str, Any]] = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        yield f"127.0.0.1:{listener.getsockname()[1]}", received
+        listener.setblocking(False)
+        while True:
             try:
                 datagram = listener.recv(65_535)
-            except TimeoutError:
-                continue
+            except BlockingIOError:
+                break
             _header, _, document = datagram.decode().partition("\n")
             received.append(json.loads(document))
-
-    receiver = threading.Thread(target=receive, daemon=True)
-    receiver.start()
-    try:
-        yield f"127.0.0.1:{listener.getsockname()[1]}", received
-    finally:
-        stopping.set()
-        receiver.join()
-        listener.close()
 
 
 def traced(aws: BenchStack, logical_id: str, scenario: Scenario) -> tuple[list[Any], list[dict[str, Any]]]:
@@ -85,11 +78,14 @@ def test_starting_a_payment_is_traced_call_by_call_under_its_payment_id(aws: Ben
 
     # then its trace carries the payment's id, and a subsegment per AWS call and for the order
     (handler,) = named(segments, "## lambda_handler")
-    assert handler["annotations"][PAYMENT_ID_ANNOTATION] == json.loads(answers[0]["body"])["paymentId"]
+    view = json.loads(answers[0]["body"])
+    assert handler["annotations"][PAYMENT_ID_ANNOTATION] == view["paymentId"]
     calls = children(segments, handler)
     assert calls["secretsmanager"] == 1
     assert calls["dynamodb"] == 4  # the idempotency record twice, the payment, the accepted order
     assert calls["## taramoney_payments.taramoney.TaramoneyClient.place_order"] == 1
+    # but not the answer, which names the customer's phone
+    assert view["phoneNumber"][-9:] not in json.dumps(segments)
 
 
 def test_each_parked_webhook_of_a_batch_is_traced_under_its_own_payment_id(aws: BenchStack) -> None:
@@ -107,6 +103,21 @@ def test_each_parked_webhook_of_a_batch_is_traced_under_its_own_payment_id(aws: 
     (handler,) = named(segments, "## lambda_handler")
     assert PAYMENT_ID_ANNOTATION not in handler["annotations"]  # it would name one payment of the batch
     records = named(segments, "## payment")
+    assert len(records) == 2
     assert {record["annotations"][PAYMENT_ID_ANNOTATION] for record in records} == payment_ids
     assert all(record["parent_id"] == handler["id"] for record in records)
     assert all(children(segments, record)["dynamodb"] == 1 for record in records)
+
+
+def test_a_payment_id_a_caller_made_up_stays_out_of_the_trace(aws: BenchStack) -> None:
+    # given a read of a "payment" whose id is a caller's text, here a phone number
+    made_up = "call-me-on-655123456-please"
+    scenario = Scenario([get_payment_event(made_up)], lambda answers: answers[0]["statusCode"] == 404, ["read"])
+
+    # when the API answers it (404)
+    _, segments = traced(aws, "PaymentsApiFunction", scenario)
+
+    # then the trace does not carry it: X-Ray annotations are neither masked nor bounded
+    (handler,) = named(segments, "## lambda_handler")
+    assert PAYMENT_ID_ANNOTATION not in handler["annotations"]
+    assert "655123456" not in json.dumps(segments)

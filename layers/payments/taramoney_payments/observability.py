@@ -15,6 +15,7 @@ alarms read the service-wide total without summing every dimension value.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,6 +74,8 @@ metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 tracer = LazyTracer(SERVICE)  # X-Ray only where traces can be sent (tracing.py)
 # The annotation X-Ray finds a payment's traces by: annotation.payment_id = "<payment id>"
 PAYMENT_ID_ANNOTATION = "payment_id"
+# 128 bits, URL-safe base64: a random id or the HMAC of an Idempotency-Key (initiation.py)
+_ISSUED_PAYMENT_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 
 
 def count(metric: PaymentMetric, value: float = 1, **dimension: str) -> None:
@@ -96,9 +99,14 @@ def count(metric: PaymentMetric, value: float = 1, **dimension: str) -> None:
 
 
 def bind_payment(payment_id: str) -> None:
-    """Put ``payment_id`` on every later log line of this invocation, and on its trace."""
+    """Put ``payment_id`` on every later log line of this invocation, and on its trace.
+
+    Only an id of the shape this service issues is annotated: a caller may name anything
+    (a path, a webhook address), and an X-Ray annotation is neither masked nor unbounded.
+    """
     logger.append_keys(payment_id=payment_id)
-    tracer.put_annotation(PAYMENT_ID_ANNOTATION, payment_id)
+    if _ISSUED_PAYMENT_ID.fullmatch(payment_id):
+        tracer.put_annotation(PAYMENT_ID_ANNOTATION, payment_id)
 
 
 @contextmanager
@@ -113,7 +121,8 @@ def bound_payment(payment_id: str, *, correlation_id: str | None = None) -> Iter
     if correlation_id:
         logger.set_correlation_id(correlation_id)
     try:
-        with tracer.subsegment("## payment", **{PAYMENT_ID_ANNOTATION: payment_id}):
+        annotations = {PAYMENT_ID_ANNOTATION: payment_id} if _ISSUED_PAYMENT_ID.fullmatch(payment_id) else {}
+        with tracer.subsegment("## payment", **annotations):
             yield
     finally:
         logger.remove_keys(["payment_id"])
