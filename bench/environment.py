@@ -40,13 +40,20 @@ class BenchStack:
     specs: dict[str, FunctionSpec]
     aws_environment: dict[str, str]
     signing_key: str
+    replaced_environment: dict[str, str | None]  # this process's variables before the stack's
 
     def client(self, service: str) -> Any:
         return boto3.session.Session(region_name=REGION).client(service)
 
     def stop(self) -> None:
+        """Stop the servers and point this process back where it pointed before (a test may go on)."""
         self.simulator.stop()
         self.moto.stop()
+        for name, value in self.replaced_environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def start_stack() -> BenchStack:
@@ -62,8 +69,8 @@ def start_stack() -> BenchStack:
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }
-    for name in ("AWS_PROFILE",):
-        os.environ.pop(name, None)
+    replaced = {name: os.environ.get(name) for name in [*aws_environment, "AWS_PROFILE"]}
+    os.environ.pop("AWS_PROFILE", None)
     os.environ.update(aws_environment)
     moto = MotoEndpoint(aws_port)
     moto.start()
@@ -87,7 +94,7 @@ def start_stack() -> BenchStack:
         max_concurrency=1,
     )
     _compile_layers(specs)
-    return BenchStack(moto, simulator, stack, specs, aws_environment, signing_key)
+    return BenchStack(moto, simulator, stack, specs, aws_environment, signing_key, replaced)
 
 
 def _compile_layers(specs: dict[str, FunctionSpec]) -> None:

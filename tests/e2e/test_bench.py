@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.environment import start_stack
 from bench.scenarios import FUNCTIONS
 
 pytestmark = pytest.mark.e2e
@@ -48,3 +49,14 @@ def test_a_small_bench_run_reports_every_figure(tmp_path: Path) -> None:
     calls = {operation: counted["total"] for operation, counted in report["aws_calls"].items()}
     assert calls["initiation"] == 4
     assert calls["webhook (duplicate)"] == 1
+
+
+def test_the_bench_stack_gives_this_process_its_environment_back() -> None:
+    # given this process's environment (the tests that follow use their own AWS endpoints)
+    before = dict(os.environ)
+
+    # when a bench stack starts (pointing the process at its moto server) and stops
+    start_stack().stop()
+
+    # then the process points where it did before
+    assert dict(os.environ) == before
