@@ -184,6 +184,9 @@ class MotoEndpoint:
         threading.Thread(target=self._server.serve_forever, name="moto", daemon=True).start()
 
     def stop(self) -> None:
+        """Stop serving, and forget every resource: moto's state is this process's, and another
+        server started here later (a second bench stack in one test run) would find them."""
+        requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
         self._server.shutdown()
         self._server.server_close()
 

@@ -51,12 +51,14 @@ def test_a_small_bench_run_reports_every_figure(tmp_path: Path) -> None:
     assert calls["webhook (duplicate)"] == 1
 
 
-def test_the_bench_stack_gives_this_process_its_environment_back() -> None:
+def test_a_stopped_bench_stack_leaves_this_process_as_it_found_it() -> None:
     # given this process's environment (the tests that follow use their own AWS endpoints)
     before = dict(os.environ)
 
-    # when a bench stack starts (pointing the process at its moto server) and stops
+    # when a bench stack starts (pointing the process at its moto server, which runs in this
+    # process) and stops, then a second one does the same
     start_stack().stop()
+    start_stack().stop()  # it creates the same resources: none left by the first
 
     # then the process points where it did before
     assert dict(os.environ) == before
