@@ -101,12 +101,18 @@ def count(metric: PaymentMetric, value: float = 1, **dimension: str) -> None:
 def bind_payment(payment_id: str) -> None:
     """Put ``payment_id`` on every later log line of this invocation, and on its trace.
 
-    Only an id of the shape this service issues is annotated: a caller may name anything
-    (a path, a webhook address), and an X-Ray annotation is neither masked nor unbounded.
+    Only an id of the shape this service issues is annotated (``_trace_annotations``): a
+    caller may name anything (a path, a webhook address), and an X-Ray annotation is
+    neither masked nor unbounded.
     """
     logger.append_keys(payment_id=payment_id)
-    if _ISSUED_PAYMENT_ID.fullmatch(payment_id):
-        tracer.put_annotation(PAYMENT_ID_ANNOTATION, payment_id)
+    for key, value in _trace_annotations(payment_id).items():
+        tracer.put_annotation(key, value)
+
+
+def _trace_annotations(payment_id: str) -> dict[str, str]:
+    """The payment's id as an annotation, if it has the shape of the ids this service issues."""
+    return {PAYMENT_ID_ANNOTATION: payment_id} if _ISSUED_PAYMENT_ID.fullmatch(payment_id) else {}
 
 
 @contextmanager
@@ -121,8 +127,7 @@ def bound_payment(payment_id: str, *, correlation_id: str | None = None) -> Iter
     if correlation_id:
         logger.set_correlation_id(correlation_id)
     try:
-        annotations = {PAYMENT_ID_ANNOTATION: payment_id} if _ISSUED_PAYMENT_ID.fullmatch(payment_id) else {}
-        with tracer.subsegment("## payment", **annotations):
+        with tracer.subsegment("## payment", **_trace_annotations(payment_id)):
             yield
     finally:
         logger.remove_keys(["payment_id"])

@@ -1,12 +1,12 @@
 """X-Ray tracing through Powertools' Tracer, loaded only where traces can be sent.
 
 Creating a Powertools ``Tracer`` imports the X-Ray SDK and patches libraries (botocore
-here, ``TRACED_MODULES``), 150-400 ms of a cold start, even when tracing is off. ``LazyTracer`` decides once, the
-way Powertools does, whether this environment traces: in Lambda (``LAMBDA_TASK_ROOT``),
-not under SAM local or Chalice, and without ``POWERTOOLS_TRACE_DISABLED``. When it does
-not (the local stack, the tests), nothing of X-Ray is imported and the decorators
-return the function unchanged; when it does, the real ``Tracer`` is created on the
-first decoration and used for everything.
+here, ``TRACED_MODULES``), 150-400 ms of a cold start, even when tracing is off.
+``LazyTracer`` decides once, the way Powertools does, whether this environment traces:
+in Lambda (``LAMBDA_TASK_ROOT``), not under SAM local or Chalice, and without
+``POWERTOOLS_TRACE_DISABLED``. When it does not (the local stack, the tests), nothing of
+X-Ray is imported and the decorators return the function unchanged; when it does, the
+real ``Tracer`` is created on the first decoration and used for everything.
 """
 
 from __future__ import annotations
@@ -26,8 +26,13 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+@cache
 def tracing_enabled() -> bool:
-    """Whether Powertools' Tracer would trace here (its own rule, without creating one)."""
+    """Whether Powertools' Tracer would trace here (its own rule, without creating one).
+
+    Decided once per process: the environment of a Lambda container does not change, and
+    ``bind_payment`` asks on every invocation.
+    """
     if resolve_truthy_env_var_choice(env=os.getenv("POWERTOOLS_TRACE_DISABLED", "false")):
         return False
     in_lambda = bool(os.getenv("LAMBDA_TASK_ROOT"))
