@@ -18,6 +18,7 @@ from werkzeug import Request, Response
 
 from taramoney_payments.aws import fail_fast_aws_client
 from taramoney_payments.models import PaymentStatus
+from tests.captured_output import Output, follow_stdout
 from tests.conftest import reset_service_caches
 from tests.integration.payments_api_harness import (
     ORANGE_ACCEPTS,
@@ -412,7 +413,7 @@ def test_a_payment_there_is_no_time_left_to_order_is_a_503_and_stores_nothing(
 
 
 def test_an_order_a_slow_store_left_no_time_to_wait_for_is_not_sent_and_the_payment_closed(
-    api: Api, taramoney: HTTPServer, store: Store
+    api: Api, taramoney: HTTPServer, store: Store, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # given a payment stored so slowly that Taramoney's answer could no longer be waited for
     # (4.5 s left after the write: a DynamoDB try fits, a 3.05 s connect and a useful read do not)
@@ -426,7 +427,10 @@ def test_an_order_a_slow_store_left_no_time_to_wait_for_is_not_sent_and_the_paym
     client.meta.events.register("after-call.dynamodb.TransactWriteItems", slow_store)
     try:
         # when a payment is started
-        answer = api.post(key="order-1", context=context)
+        with follow_stdout():
+            capsys.readouterr()
+            answer = api.post(key="order-1", context=context)
+            output = Output(capsys.readouterr().out)
     finally:
         client.meta.events.unregister("after-call.dynamodb.TransactWriteItems", slow_store)
     # then nobody is prompted, and the client is told nothing was charged, naming the closed payment
@@ -434,6 +438,9 @@ def test_an_order_a_slow_store_left_no_time_to_wait_for_is_not_sent_and_the_paym
     assert taramoney.log == []
     payment = store.stored_payment(problem["paymentId"])
     assert (payment["status"], payment["failureReason"]) == ("FAILURE", "PROVIDER_UNREACHABLE")
+    # and the operator reads our own slowness, not an unreachable Taramoney (whose alarm it would trip)
+    assert output.metric_total("ProviderErrors", reason="UNREACHABLE") == 0
+    assert "Order not sent: too little time left, payment closed" in [line["message"] for line in output.log_lines]
 
 
 def test_an_order_taken_as_the_invocation_nears_its_end_is_still_answered(

@@ -41,6 +41,7 @@ from .repository import PaymentAlreadyStored, PaymentRepository, PhoneLimitReach
 from .taramoney import (
     OrderAccepted,
     OrderNotDelivered,
+    OrderNotSent,
     OrderOutcomeUnknown,
     OrderRejected,
     OrderTimedOut,
@@ -99,6 +100,7 @@ class PaymentInitiator:
         credentials = self._credentials()  # before storing anything: no secret, no payment
         if seconds_left() < self._shortest_start_seconds():
             # Slow calls before this one left too little time: answered before anything is stored.
+            logger.warning("Payment not started: too little time left", extra={"seconds_left": seconds_left()})
             raise ServiceUnavailable(UNAVAILABLE_DETAIL)
         if idempotency_key is None:
             payment_id = new_payment_id()
@@ -126,9 +128,12 @@ class PaymentInitiator:
                 f"Taramoney refused the payment: {refusal}", payment_id=payment.payment_id
             ) from refusal
         except OrderNotDelivered as error:
-            count(PaymentMetric.PROVIDER_ERRORS, reason="UNREACHABLE")
+            if isinstance(error, OrderNotSent):  # our own slow calls, not Taramoney: no provider error
+                logger.warning("Order not sent: too little time left, payment closed", extra={"reason": str(error)})
+            else:
+                count(PaymentMetric.PROVIDER_ERRORS, reason="UNREACHABLE")
+                logger.warning("Taramoney unreachable, payment closed", extra={"reason": str(error)})
             self._close(payment, reason=NOT_DELIVERED_REASON)
-            logger.warning("Taramoney unreachable, payment closed", extra={"reason": str(error)})
             raise ProviderUnavailable(
                 "The payment provider could not be reached; nothing was charged", payment_id=payment.payment_id
             ) from error

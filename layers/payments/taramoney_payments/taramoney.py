@@ -79,6 +79,10 @@ class OrderNotDelivered(ProviderError):
     """The order surely never reached Taramoney (connection refused, DNS failure)."""
 
 
+class OrderNotSent(OrderNotDelivered):
+    """Not sent at all: the invocation had too little time left to wait for an answer."""
+
+
 class OrderOutcomeUnknown(ProviderError):
     """Taramoney may have the order: a 5xx or unreadable answer. The webhook will tell."""
 
@@ -107,7 +111,7 @@ class TaramoneyClient:
     ) -> OrderAccepted:
         """Send the order, waiting at most ``wait_at_most`` seconds in all; nothing is sent if that is too short."""
         if wait_at_most < self.shortest_wait_seconds:
-            raise OrderNotDelivered(f"{wait_at_most:.1f} s left: too little to wait for Taramoney's answer")
+            raise OrderNotSent(f"{wait_at_most:.1f} s left: too little to wait for Taramoney's answer")
         total = None if math.isinf(wait_at_most) else wait_at_most
         body = {
             "apiKey": credentials.api_key,
