@@ -186,9 +186,11 @@ class MotoEndpoint:
     def stop(self) -> None:
         """Stop serving, and forget every resource: moto's state is this process's, and another
         server started here later (a second bench stack in one test run) would find them."""
-        requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
-        self._server.shutdown()
-        self._server.server_close()
+        try:
+            requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
+        finally:
+            self._server.shutdown()
+            self._server.server_close()
 
 
 class LocalStack:
