@@ -4,6 +4,9 @@ The payments API sets it from the Lambda context at the start of every invocatio
 (``answer_within``); what waits on something else reads it (``seconds_left``): the
 fail-fast AWS clients (``aws``) and the call to Taramoney (``initiation``). Lambda runs one
 invocation at a time per process, so one value per process is the current invocation's.
+The webhook sets none (a try that may still land beats giving up on parking a payload): it
+passes its time left along with the request (``WebhookRequest.seconds_left``) to decide
+whether a last read fits before parking.
 """
 
 from __future__ import annotations

@@ -112,7 +112,9 @@ def bind_payment(payment_id: str) -> None:
 
 def _trace_annotations(payment_id: str) -> dict[str, str]:
     """The payment's id as an annotation, if it has the shape of the ids this service issues."""
-    return {PAYMENT_ID_ANNOTATION: payment_id} if _ISSUED_PAYMENT_ID.fullmatch(payment_id) else {}
+    if not tracer.enabled or not _ISSUED_PAYMENT_ID.fullmatch(payment_id):
+        return {}
+    return {PAYMENT_ID_ANNOTATION: payment_id}
 
 
 @contextmanager
