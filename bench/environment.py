@@ -11,6 +11,7 @@ import compileall
 import json
 import os
 import socket
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,11 +50,15 @@ class BenchStack:
         """Stop the servers and point this process back where it pointed before (a test may go on)."""
         self.simulator.stop()
         self.moto.stop()
-        for name, value in self.replaced_environment.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        _restore_environment(self.replaced_environment)
+
+
+def _restore_environment(replaced: dict[str, str | None]) -> None:
+    for name, value in replaced.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def start_stack() -> BenchStack:
@@ -72,29 +77,35 @@ def start_stack() -> BenchStack:
     replaced = {name: os.environ.get(name) for name in [*aws_environment, "AWS_PROFILE"]}
     os.environ.pop("AWS_PROFILE", None)
     os.environ.update(aws_environment)
-    moto = MotoEndpoint(aws_port)
-    moto.start()
-    # The simulator never calls back during the bench: each function gets its own event.
-    simulator = TaramoneySimulator(HOST, free_port(), SimulatorConfig(webhook_delay_seconds=3600), lambda *_: None)
-    simulator.start()
+    with ExitStack() as undo:  # a stack that fails to start leaves nothing behind either
+        undo.callback(_restore_environment, replaced)
+        moto = MotoEndpoint(aws_port)
+        moto.start()
+        undo.callback(moto.stop)
+        # The simulator never calls back during the bench: each function gets its own event.
+        simulator = TaramoneySimulator(HOST, free_port(), SimulatorConfig(webhook_delay_seconds=3600), lambda *_: None)
+        simulator.start()
+        undo.callback(simulator.stop)
 
-    template = load_template()
-    parameters = default_parameters(template, {"AllowedOrigins": "*", "TaramoneyApiUrl": simulator.order_url})
-    stack = Stack("bench", REGION, parameters)
-    session = boto3.session.Session(region_name=REGION)
-    urls = {logical_id: f"http://{HOST}:{free_port()}/" for logical_id in template.of_type("AWS::Lambda::Url")}
-    name_local_compute(template, stack, urls)
-    create_resources(template, stack, session)
-    signing_key = _store_credentials(template, stack, session)
-    specs = function_specs(
-        template,
-        stack,
-        base_environment={**aws_environment, "POWERTOOLS_TRACE_DISABLED": "true", "TZ": "UTC"},
-        overrides={},
-        max_concurrency=1,
-    )
-    _compile_layers(specs)
-    return BenchStack(moto, simulator, stack, specs, aws_environment, signing_key, replaced)
+        template = load_template()
+        parameters = default_parameters(template, {"AllowedOrigins": "*", "TaramoneyApiUrl": simulator.order_url})
+        stack = Stack("bench", REGION, parameters)
+        session = boto3.session.Session(region_name=REGION)
+        urls = {logical_id: f"http://{HOST}:{free_port()}/" for logical_id in template.of_type("AWS::Lambda::Url")}
+        name_local_compute(template, stack, urls)
+        create_resources(template, stack, session)
+        signing_key = _store_credentials(template, stack, session)
+        specs = function_specs(
+            template,
+            stack,
+            base_environment={**aws_environment, "POWERTOOLS_TRACE_DISABLED": "true", "TZ": "UTC"},
+            overrides={},
+            max_concurrency=1,
+        )
+        _compile_layers(specs)
+        started = BenchStack(moto, simulator, stack, specs, aws_environment, signing_key, replaced)
+        undo.pop_all()
+    return started
 
 
 def _compile_layers(specs: dict[str, FunctionSpec]) -> None:

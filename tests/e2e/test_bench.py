@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import environment
 from bench.environment import start_stack
 from bench.scenarios import FUNCTIONS
 
@@ -60,5 +61,20 @@ def test_a_stopped_bench_stack_leaves_this_process_as_it_found_it() -> None:
     start_stack().stop()
     start_stack().stop()  # it creates the same resources: none left by the first
 
+    # then the process points where it did before
+    assert dict(os.environ) == before
+
+
+def test_a_bench_stack_that_fails_to_start_leaves_this_process_as_it_found_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a template whose resources cannot be created
+    before = dict(os.environ)
+
+    def refuse(*_: object, **__: object) -> None:
+        raise RuntimeError("the resources could not be created")
+
+    monkeypatch.setattr(environment, "create_resources", refuse)
+    # when a bench stack starts
+    with pytest.raises(RuntimeError, match="could not be created"):
+        start_stack()
     # then the process points where it did before
     assert dict(os.environ) == before

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def aws() -> Iterator[BenchStack]:
+def bench_stack() -> Iterator[BenchStack]:
     stack = start_stack()
     try:
         yield stack
@@ -56,9 +56,9 @@ def xray_daemon() -> Iterator[tuple[str, list[dict[str, Any]]]]:
             received.append(json.loads(document))
 
 
-def traced(aws: BenchStack, logical_id: str, scenario: Scenario) -> tuple[list[Any], list[dict[str, Any]]]:
+def traced(bench_stack: BenchStack, logical_id: str, scenario: Scenario) -> tuple[list[Any], list[dict[str, Any]]]:
     with xray_daemon() as (address, segments):
-        env = {**child_environment(aws.specs[logical_id], traced=True), "AWS_XRAY_DAEMON_ADDRESS": address}
+        env = {**child_environment(bench_stack.specs[logical_id], traced=True), "AWS_XRAY_DAEMON_ADDRESS": address}
         answers: list[Any] = run_child("function", env, scenario.events)["answers"]
     assert scenario.check(answers), answers
     return answers, segments
@@ -72,9 +72,11 @@ def children(segments: list[dict[str, Any]], parent: dict[str, Any]) -> Counter[
     return Counter(segment["name"] for segment in segments if segment.get("parent_id") == parent["id"])
 
 
-def test_starting_a_payment_is_traced_call_by_call_under_its_payment_id(aws: BenchStack) -> None:
+def test_starting_a_payment_is_traced_call_by_call_under_its_payment_id(bench_stack: BenchStack) -> None:
     # given the payments API's first invocation: a payment started
-    answers, segments = traced(aws, "PaymentsApiFunction", Scenarios(aws).first_invocation("PaymentsApiFunction"))
+    answers, segments = traced(
+        bench_stack, "PaymentsApiFunction", Scenarios(bench_stack).first_invocation("PaymentsApiFunction")
+    )
 
     # then its trace carries the payment's id, and a subsegment per AWS call and for the order
     (handler,) = named(segments, "## lambda_handler")
@@ -88,16 +90,16 @@ def test_starting_a_payment_is_traced_call_by_call_under_its_payment_id(aws: Ben
     assert view["phoneNumber"][-9:] not in json.dumps(segments)
 
 
-def test_each_parked_webhook_of_a_batch_is_traced_under_its_own_payment_id(aws: BenchStack) -> None:
+def test_each_parked_webhook_of_a_batch_is_traced_under_its_own_payment_id(bench_stack: BenchStack) -> None:
     # given a batch of two parked webhooks, for two payments
-    scenarios = Scenarios(aws)
+    scenarios = Scenarios(bench_stack)
     first, second = (scenarios.first_invocation("ParkedWebhooksFunction") for _ in range(2))
     batch = first.events[0]
     batch["Records"].append({**second.events[0]["Records"][0], "messageId": "second-parked-webhook"})
     payment_ids = {json.loads(record["body"])["paymentId"] for record in batch["Records"]}
 
     # when the function applies them
-    _, segments = traced(aws, "ParkedWebhooksFunction", Scenario([batch], first.check, first.labels))
+    _, segments = traced(bench_stack, "ParkedWebhooksFunction", Scenario([batch], first.check, first.labels))
 
     # then each has a subsegment of its own with its payment's id, holding its AWS call
     (handler,) = named(segments, "## lambda_handler")
@@ -109,13 +111,13 @@ def test_each_parked_webhook_of_a_batch_is_traced_under_its_own_payment_id(aws: 
     assert all(children(segments, record)["dynamodb"] == 1 for record in records)
 
 
-def test_a_payment_id_a_caller_made_up_stays_out_of_the_trace(aws: BenchStack) -> None:
+def test_a_payment_id_a_caller_made_up_stays_out_of_the_trace(bench_stack: BenchStack) -> None:
     # given a read of a "payment" whose id is a caller's text, here a phone number
     made_up = "call-me-on-655123456-please"
     scenario = Scenario([get_payment_event(made_up)], lambda answers: answers[0]["statusCode"] == 404, ["read"])
 
     # when the API answers it (404)
-    _, segments = traced(aws, "PaymentsApiFunction", scenario)
+    _, segments = traced(bench_stack, "PaymentsApiFunction", scenario)
 
     # then the trace does not carry it: X-Ray annotations are neither masked nor bounded
     (handler,) = named(segments, "## lambda_handler")
