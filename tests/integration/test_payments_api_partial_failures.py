@@ -16,8 +16,12 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from taramoney_payments.aws import fail_fast_aws_client
+from taramoney_payments.aws import FAIL_FAST_TRY_SECONDS, fail_fast_aws_client
+from taramoney_payments.invocation import ANSWER_SECONDS
 from taramoney_payments.models import PaymentStatus
+from taramoney_payments.services import payment_initiator
+from taramoney_payments.settings import get_settings
+from taramoney_payments.taramoney import TaramoneyClient
 from tests.captured_output import Output, follow_stdout
 from tests.conftest import reset_service_caches
 from tests.integration.payments_api_harness import (
@@ -391,12 +395,34 @@ def test_a_dynamodb_that_stops_answering_is_a_503_well_inside_the_functions_time
     assert attempts == ["DynamoDB_20120810.PutItem"] * 3
 
 
+# The time-left limits the API works to (aws.py, initiation.py, taramoney.py), in milliseconds.
+def one_try_ms() -> int:
+    """An AWS try at its longest, and the answer after it."""
+    return int((FAIL_FAST_TRY_SECONDS + ANSWER_SECONDS) * 1000)
+
+
+def order_wait_ms() -> int:
+    """Taramoney's shortest useful answer, and the answer after it."""
+    settings = get_settings()
+    provider = TaramoneyClient(
+        settings.taramoney_api_url,
+        connect_timeout=settings.provider_connect_timeout_seconds,
+        read_timeout=settings.provider_read_timeout_seconds,
+    )
+    return int((provider.shortest_wait_seconds + ANSWER_SECONDS) * 1000)
+
+
+def shortest_start_ms() -> int:
+    """Storing a payment, waiting for that answer, storing what it says, and answering."""
+    return int(payment_initiator().shortest_start_seconds * 1000)
+
+
 def test_a_payment_started_too_close_to_the_functions_timeout_is_a_503_and_tries_nothing(
     api: Api, taramoney: HTTPServer, store: Store
 ) -> None:
     # given an invocation with less time left than one try of an AWS call may take
     # when a payment is started
-    answer = api.post(key="order-1", context=LambdaContext(remaining_time_in_millis=3_500))
+    answer = api.post(key="order-1", context=LambdaContext(remaining_time_in_millis=one_try_ms() - 500))
     # then it is a problem the client may retry, rather than a timeout that answers nothing
     assert_retryable_and_nothing_ordered(answer, taramoney, store)
 
@@ -405,9 +431,11 @@ def test_a_payment_there_is_no_time_left_to_order_is_a_503_and_stores_nothing(
     api: Api, taramoney: HTTPServer, store: Store
 ) -> None:
     # given an invocation with time for AWS calls, but not to store a payment, wait for Taramoney's
-    # shortest useful answer (a 3.05 s connect, then a second), store that and answer
+    # shortest useful answer (its connect timeout, then a second), store that and answer
+    assert one_try_ms() < shortest_start_ms()
+    left = (one_try_ms() + shortest_start_ms()) // 2
     # when a payment is started
-    answer = api.post(key="order-1", context=LambdaContext(remaining_time_in_millis=9_000))
+    answer = api.post(key="order-1", context=LambdaContext(remaining_time_in_millis=left))
     # then it is a problem the client may retry, and nothing was stored or ordered
     assert_retryable_and_nothing_ordered(answer, taramoney, store)
 
@@ -416,12 +444,14 @@ def test_an_order_a_slow_store_left_no_time_to_wait_for_is_not_sent_and_the_paym
     api: Api, taramoney: HTTPServer, store: Store, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # given a payment stored so slowly that Taramoney's answer could no longer be waited for
-    # (4.5 s left after the write: a DynamoDB try fits, a 3.05 s connect and a useful read do not)
+    # (left after the write: time for a DynamoDB try, not for a connect and a useful read)
     taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_json(ORANGE_ACCEPTS)
     context = LambdaContext()
+    assert one_try_ms() < order_wait_ms()
+    left_after_the_write = (one_try_ms() + order_wait_ms()) // 2
 
     def slow_store(**_: Any) -> None:
-        context.remaining_time_in_millis = 4_500
+        context.remaining_time_in_millis = left_after_the_write
 
     client = fail_fast_aws_client("dynamodb")
     client.meta.events.register("after-call.dynamodb.TransactWriteItems", slow_store)
@@ -450,7 +480,7 @@ def test_an_order_taken_as_the_invocation_nears_its_end_is_still_answered(
     context = LambdaContext()
 
     def late_acceptance(_: Request) -> Response:
-        context.remaining_time_in_millis = 3_500
+        context.remaining_time_in_millis = one_try_ms() - 500
         return Response(json.dumps(ORANGE_ACCEPTS), content_type="application/json")
 
     taramoney.expect_request(TARAMONEY_PATH, method="POST").respond_with_handler(late_acceptance)

@@ -98,7 +98,7 @@ class PaymentInitiator:
         exists gets that payment back (or is refused if the request differs), never a new order.
         """
         credentials = self._credentials()  # before storing anything: no secret, no payment
-        if seconds_left() < self._shortest_start_seconds():
+        if seconds_left() < self.shortest_start_seconds:
             # Slow calls before this one left too little time: answered before anything is stored.
             logger.warning("Payment not started: too little time left", extra={"seconds_left": seconds_left()})
             raise ServiceUnavailable(UNAVAILABLE_DETAIL)
@@ -187,7 +187,8 @@ class PaymentInitiator:
         finally:
             count(PaymentMetric.PROVIDER_LATENCY, (time.perf_counter() - started) * 1000)
 
-    def _shortest_start_seconds(self) -> float:
+    @property
+    def shortest_start_seconds(self) -> float:
         """Time to store the payment, wait for the shortest useful answer, store what it says, and answer."""
         return FAIL_FAST_TRY_SECONDS + self._provider.shortest_wait_seconds + FAIL_FAST_TRY_SECONDS + ANSWER_SECONDS
 
