@@ -20,7 +20,8 @@ import pytest
 from bench.cold import Scenario, Scenarios
 from bench.environment import BenchStack, start_stack
 from bench.runs import child_environment, run_child
-from bench.scenarios import get_payment_event
+from bench.scenarios import get_payment_event, phone, start_payment_event
+from local_stack import simulator
 from taramoney_payments.observability import PAYMENT_ID_ANNOTATION
 
 pytestmark = pytest.mark.e2e
@@ -123,3 +124,25 @@ def test_a_payment_id_a_caller_made_up_stays_out_of_the_trace(bench_stack: Bench
     (handler,) = named(segments, "## lambda_handler")
     assert PAYMENT_ID_ANNOTATION not in handler["annotations"]
     assert "655123456" not in json.dumps(segments)
+
+
+def test_a_refusal_quoting_the_customers_number_reaches_the_trace_masked(
+    bench_stack: BenchStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given Taramoney refusing an order with a message that quotes the customer's number
+    number = phone(424_242)
+    refusal = f"Le numero {number} ne peut pas payer"
+    monkeypatch.setitem(simulator.SCENARIOS, number[-6:], simulator.Scenario("quoting", rejection=refusal))
+    scenario = Scenario(
+        [start_payment_event(number, "quoting-refusal")], lambda answers: answers[0]["statusCode"] == 502, ["refused"]
+    )
+
+    # when the API starts the payment and Taramoney refuses it
+    _, segments = traced(bench_stack, "PaymentsApiFunction", scenario)
+
+    # then the order's subsegment records the refusal, with the number masked as in a log line
+    (order,) = named(segments, "## taramoney_payments.taramoney.TaramoneyClient.place_order")
+    recorded = json.dumps(order)
+    assert order["fault"] or order["error"]
+    assert f"Le numero {number[:3]}***{number[-3:]} ne peut pas payer" in recorded
+    assert number not in json.dumps(segments)

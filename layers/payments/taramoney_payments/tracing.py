@@ -7,6 +7,10 @@ in Lambda (``LAMBDA_TASK_ROOT``), not under SAM local or Chalice, and without
 ``POWERTOOLS_TRACE_DISABLED``. When it does not (the local stack, the tests), nothing of
 X-Ray is imported and the decorators return the function unchanged; when it does, the
 real ``Tracer`` is created on the first decoration and used for everything.
+
+What X-Ray receives is masked as a log line is (``masking.mask_log_line``): the SDK records
+a failed call's exception message (a Taramoney refusal, a botocore error), which may quote
+a phone number or a webhook address, and a trace is read by as many people as a log.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
+
+from .masking import mask_log_line
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
@@ -109,4 +115,18 @@ TRACED_MODULES = ("botocore",)
 def _powertools_tracer(service: str) -> Tracer:
     from aws_lambda_powertools import Tracer
 
-    return Tracer(service=service, patch_modules=TRACED_MODULES)
+    tracer = Tracer(service=service, patch_modules=TRACED_MODULES)
+    _mask_what_xray_receives()
+    return tracer
+
+
+def _mask_what_xray_receives() -> None:
+    """The X-Ray recorder (Powertools' provider) sends each (sub)segment's JSON masked as a log line is."""
+    from aws_xray_sdk.core import xray_recorder
+    from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter
+
+    class MaskingEmitter(UDPEmitter):  # type: ignore[misc]
+        def _send_data(self, data: str) -> None:
+            super()._send_data(mask_log_line(data))
+
+    xray_recorder.configure(emitter=MaskingEmitter())
