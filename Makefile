@@ -111,7 +111,7 @@ STACK ?= taramoney-payments
 REGION ?= eu-west-1
 
 .PHONY: logs
-logs: $(SAM_VENV)/.installed ## Tail the deployed functions' logs (STACK=, REGION=; ARGS='--filter "<payment_id>"')
+logs: $(SAM_VENV)/.installed ## Tail the deployed functions' logs and the API's access log (STACK=, REGION=; ARGS='--filter "<payment_id>"')
 	$(SAM) logs --stack-name $(STACK) --region $(REGION) --tail $(ARGS)
 
 .PHONY: clean

@@ -142,6 +142,15 @@ def test_every_function_logs_to_its_own_log_group_and_the_api_to_its_access_log(
     assert retention["Default"] in retention["AllowedValues"]
 
 
+def test_the_api_access_log_is_named_under_the_prefix_its_delivery_policy_covers_at_once() -> None:
+    # API Gateway delivers it through the account's CloudWatch Logs resource policy (5,120
+    # characters); a group under /aws/vendedlogs/ takes no entry of its own there, so one
+    # more stack in the account and region cannot be the one that fails to deploy.
+    name = resources("AWS::Logs::LogGroup")[access_log_group()]["Properties"]["LogGroupName"]["Fn::Sub"]
+    assert name.startswith("/aws/vendedlogs/")
+    assert "${AWS::StackName}" in name
+
+
 def test_the_api_access_log_is_a_json_line_of_what_api_gateway_knows_joining_the_functions_logs() -> None:
     # given the access log format, each $context variable replaced by a value as API Gateway writes it
     variables = set(re.findall(r"\$context\.[a-zA-Z.]+", access_log_settings()["Format"]))
