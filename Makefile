@@ -28,6 +28,16 @@ $(SAM_VENV)/.installed:
 	@$(SAM) --version >/dev/null
 	@touch $@
 
+# The bench measures the functions under their runtime's Python (3.13, SAM_PYTHON) when this
+# machine has it: an environment of that version with what Lambda gives them (the layer, boto3).
+BENCH_VENV ?= .venv-bench
+$(BENCH_VENV)/.installed: requirements.txt layers/payments/requirements.txt
+	@test -x $(BENCH_VENV)/bin/python || $(SAM_PYTHON) -m venv $(BENCH_VENV)
+	@echo "Installing the functions' runtime environment for the bench in $(BENCH_VENV) ..."
+	@$(BENCH_VENV)/bin/pip install $(PIP_QUIET) -r layers/payments/requirements.txt $$(grep -E '^boto3==' requirements.txt) 2>&1 | grep -v "^WARNING: Location" || true
+	@$(BENCH_VENV)/bin/python -c "import aws_lambda_powertools, boto3, pydantic, aws_xray_sdk"
+	@touch $@
+
 $(CHECKOV_VENV)/.installed:
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	@echo "Installing checkov and pip-audit in their own environment $(CHECKOV_VENV) ..."
@@ -95,8 +105,8 @@ costs: $(VENV)/.installed ## Regenerate docs/costs.md (AWS cost per million paym
 	$(PY) docs/costs.py
 
 .PHONY: bench
-bench: $(VENV)/.installed build ## Cold starts, warm cost, AWS calls and package sizes (table + .local/bench.json; a few minutes)
-	$(PY) -m bench
+bench: $(VENV)/.installed build $(if $(SAM_PYTHON),$(BENCH_VENV)/.installed) ## Cold starts, warm cost, AWS calls and package sizes (table + .local/bench.json; a few minutes)
+	BENCH_PYTHON=$(if $(SAM_PYTHON),$(BENCH_VENV)/bin/python) $(PY) -m bench
 
 .PHONY: build
 build: $(SAM_VENV)/.installed ## sam build (no container; needs Python 3.13 for the runtime)

@@ -2,7 +2,9 @@
 
 Options through the environment: ``BENCH_ROUNDS`` (fresh interpreters per function, 7),
 ``BENCH_ITERATIONS`` (measured warm invocations per handler, 500), ``BENCH_OUTPUT`` (where the
-JSON report goes, ``.local/bench.json``).
+JSON report goes, ``.local/bench.json``), ``BENCH_PYTHON`` (the interpreter of the measured
+processes: ``make bench`` gives the functions' runtime, Python 3.13, when this machine has one;
+else the bench's own).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ sys.path.insert(0, str(ROOT / "layers" / "payments"))
 from bench.cold import count_aws_calls, measure_cold_starts  # noqa: E402
 from bench.environment import start_stack  # noqa: E402
 from bench.report import table  # noqa: E402
-from bench.runs import child_environment, import_offenders  # noqa: E402
+from bench.runs import child_environment, child_python_version, import_offenders  # noqa: E402
 from bench.sizes import package_sizes  # noqa: E402
 from bench.warm import measure_warm_cost  # noqa: E402
 
@@ -42,7 +44,7 @@ def _machine() -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (
         f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, load {load:.1f}"
+        f"Python {child_python_version()}, load {load:.1f}"
     )
 
 

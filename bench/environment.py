@@ -7,10 +7,10 @@ interpreter, so that nothing else runs while it measures.
 
 from __future__ import annotations
 
-import compileall
 import json
 import os
 import socket
+import subprocess
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +22,8 @@ from local_stack.resources import Stack, create_resources, default_parameters, n
 from local_stack.runner import HOST, MotoEndpoint
 from local_stack.simulator import DEFAULT_API_KEY, DEFAULT_BUSINESS_ID, SimulatorConfig, TaramoneySimulator
 from local_stack.template import load_template
+
+from .runs import CHILD_PYTHON
 
 REGION = "eu-west-1"
 
@@ -114,9 +116,12 @@ def _compile_layers(specs: dict[str, FunctionSpec]) -> None:
     Without it a module edited since its last ``.pyc`` is compiled again in every measured
     interpreter (they run with PYTHONDONTWRITEBYTECODE), a cost Lambda never pays for a
     layer. The functions' own ``app.py`` stay uncompiled: Lambda compiles those at each cold start.
+    Compiled by the measured interpreter: each Python version reads only its own bytecode.
     """
     for layer_dir in sorted({folder for spec in specs.values() for folder in spec.layer_dirs}):
-        compileall.compile_dir(layer_dir, quiet=1)
+        subprocess.run(  # noqa: S603 - the interpreter the bench measures
+            [CHILD_PYTHON, "-m", "compileall", "-q", str(layer_dir)], check=True, stdout=subprocess.DEVNULL
+        )
 
 
 def _store_credentials(template: Any, stack: Stack, session: boto3.session.Session) -> str:

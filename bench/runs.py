@@ -15,8 +15,23 @@ from typing import Any
 from local_stack.functions import FunctionSpec
 
 CHILD = Path(__file__).resolve().parent / "child.py"
+# The interpreter of every measured process: ``BENCH_PYTHON`` (``make bench`` gives it the
+# functions' runtime, Python 3.13, when this machine has one), else the bench's own.
+CHILD_PYTHON = os.environ.get("BENCH_PYTHON") or sys.executable
 _HOST_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
 _IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
+
+
+def child_python_version() -> str:
+    """The version of the measured interpreters, as the report shows it."""
+    answer = subprocess.run(  # noqa: S603 - the interpreter the bench was given
+        [CHILD_PYTHON, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return answer.stdout.strip()
 
 
 def child_environment(spec: FunctionSpec, *, traced: bool = False) -> dict[str, str]:
@@ -46,7 +61,7 @@ def run_child(mode: str, env: dict[str, str], events: list[Any] | None = None) -
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         result = Path(folder) / "result.json"
         answer = subprocess.run(  # noqa: S603 - our own interpreter and script
-            [sys.executable, str(CHILD)],
+            [CHILD_PYTHON, str(CHILD)],
             env={**env, "BENCH_MODE": mode, "BENCH_RESULT": str(result), "BENCH_EVENTS": json.dumps(events or [])},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -63,7 +78,7 @@ def run_child(mode: str, env: dict[str, str], events: list[Any] | None = None) -
 def import_offenders(env: dict[str, str], top: int = 6) -> list[dict[str, Any]]:
     """``python -X importtime`` of the handler module: self time summed by top-level package."""
     answer = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-X", "importtime", str(CHILD)],
+        [CHILD_PYTHON, "-X", "importtime", str(CHILD)],
         env={**env, "BENCH_MODE": "import", "BENCH_RESULT": os.devnull},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

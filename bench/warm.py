@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .environment import BenchStack
-from .runs import child_environment
+from .runs import CHILD_PYTHON, child_environment
 from .scenarios import FUNCTIONS
 
 WARM_CHILD = Path(__file__).resolve().parent / "warm_child.py"
@@ -37,7 +36,7 @@ def measure_warm_cost(stack: BenchStack, iterations: int, progress: Callable[[st
                 BENCH_SIGNING_KEY=stack.signing_key,
             )
             answer = subprocess.run(  # noqa: S603 - our own interpreter and script
-                [sys.executable, str(WARM_CHILD)],
+                [CHILD_PYTHON, str(WARM_CHILD)],
                 env={**env, "PATH": os.environ.get("PATH", "")},
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
