@@ -112,6 +112,27 @@ def test_each_parked_webhook_of_a_batch_is_traced_under_its_own_payment_id(bench
     assert all(children(segments, record)["dynamodb"] == 1 for record in records)
 
 
+@pytest.mark.parametrize("logical_id", ["PaymentExpiryFunction", "EventPublisherFunction"])
+def test_each_payment_a_background_run_changes_is_traced_under_its_own_payment_id(
+    bench_stack: BenchStack, logical_id: str
+) -> None:
+    # given a run over several payments: three past their deadline, or ten settled in one stream batch
+    scenario = Scenarios(bench_stack).operations(logical_id)
+
+    # when the function handles them
+    _, segments = traced(bench_stack, logical_id, scenario)
+
+    # then each payment's own AWS call (its expiry, its phone slot given back) sits in a
+    # subsegment of its own carrying its payment's id
+    (handler,) = named(segments, "## lambda_handler")
+    assert PAYMENT_ID_ANNOTATION not in handler["annotations"]
+    records = named(segments, "## payment")
+    payment_ids = {record["annotations"][PAYMENT_ID_ANNOTATION] for record in records}
+    assert len(records) == len(payment_ids) == (3 if logical_id == "PaymentExpiryFunction" else 10)
+    assert all(record["parent_id"] == handler["id"] for record in records)
+    assert all(children(segments, record)["dynamodb"] == 1 for record in records)
+
+
 def test_a_payment_id_a_caller_made_up_stays_out_of_the_trace(bench_stack: BenchStack) -> None:
     # given a read of a "payment" whose id is a caller's text, here a phone number
     made_up = "call-me-on-655123456-please"

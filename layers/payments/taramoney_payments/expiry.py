@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .clock import utc_now
 from .models import PaymentStatus
-from .observability import PaymentMetric, count, logger
+from .observability import PaymentMetric, bound_payment, count, logger
 from .reconciliation import Reconciler
 from .repository import PaymentRepository
 
@@ -69,26 +69,31 @@ class PaymentExpirer:
         for payment_id in self._repository.payment_ids_past_deadline(
             now, limit=self._max_per_run, page_size=self._page_size
         ):
-            try:
-                if self._reconciled(payment_id):
-                    run.reconciled.append(payment_id)
-                    continue
-                expired = self._repository.mark_expired(payment_id, now=now)
-            except (ClientError, BotoCoreError, ReconciliationFailed):
-                logger.exception("Payment not expired", extra={"payment_id": payment_id})
-                run.failed.append(payment_id)
-                continue
-            if expired is None:
-                logger.info("Payment settled before its expiry", extra={"payment_id": payment_id})
-                run.settled_first.append(payment_id)
-            else:
-                logger.info("Payment expired", extra={"payment_id": payment_id})
-                run.expired.append(payment_id)
+            with bound_payment(payment_id):
+                self._expire(payment_id, now, run)
         count(PaymentMetric.PAYMENTS_EXPIRED, len(run.expired))
         logger.info("Expiry run done", extra=run.summary())
         if run.failed:
             raise ExpiryIncomplete(f"{len(run.failed)} payments past their deadline could not be expired")
         return run
+
+    def _expire(self, payment_id: str, now: datetime, run: ExpiryRun) -> None:
+        """Close one payment past its deadline, unless the provider or a webhook settled it first."""
+        try:
+            if self._reconciled(payment_id):
+                run.reconciled.append(payment_id)
+                return
+            expired = self._repository.mark_expired(payment_id, now=now)
+        except (ClientError, BotoCoreError, ReconciliationFailed):
+            logger.exception("Payment not expired")
+            run.failed.append(payment_id)
+            return
+        if expired is None:
+            logger.info("Payment settled before its expiry")
+            run.settled_first.append(payment_id)
+        else:
+            logger.info("Payment expired")
+            run.expired.append(payment_id)
 
     def _reconciled(self, payment_id: str) -> bool:
         if self._reconciler is None:

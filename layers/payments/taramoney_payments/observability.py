@@ -119,7 +119,7 @@ def _trace_annotations(payment_id: str) -> dict[str, str]:
 
 @contextmanager
 def bound_payment(payment_id: str, *, correlation_id: str | None = None) -> Iterator[None]:
-    """``payment_id`` (and a correlation id, if given) on the log lines of one record of a batch.
+    """``payment_id`` (and a correlation id, if given) on the log lines of one payment of a batch or run.
 
     Traced, the record gets a subsegment of its own (``## payment``) carrying the annotation:
     the invocation's would hold only one payment id of the batch.

@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .events import PaymentEvent, event_for_change
 from .models import PaymentStatus
-from .observability import PaymentMetric, count, logger
+from .observability import PaymentMetric, bound_payment, count, logger
 from .publisher import EventPublisher
 from .repository import PaymentRepository
 
@@ -73,7 +73,8 @@ class PaymentEventRelay:
             if event.previous_status is not PaymentStatus.PENDING:
                 continue
             payment = event.payment
-            try:
-                self._repository.release_phone_slots(payment.phone_number, [payment.payment_id])
-            except (ClientError, BotoCoreError):
-                logger.warning("Phone slot not released", extra={"payment_id": payment.payment_id}, exc_info=True)
+            with bound_payment(payment.payment_id):
+                try:
+                    self._repository.release_phone_slots(payment.phone_number, [payment.payment_id])
+                except (ClientError, BotoCoreError):
+                    logger.warning("Phone slot not released", exc_info=True)
