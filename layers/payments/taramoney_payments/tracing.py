@@ -15,6 +15,7 @@ a phone number or a webhook address, and a trace is read by as many people as a 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -121,12 +122,33 @@ def _powertools_tracer(service: str) -> Tracer:
 
 
 def _mask_what_xray_receives() -> None:
-    """The X-Ray recorder (Powertools' provider) sends each (sub)segment's JSON masked as a log line is."""
+    """The X-Ray recorder (Powertools' provider) sends each (sub)segment with its text masked as a log line is.
+
+    Each string of the document is masked before it is serialised: masking the JSON text
+    would also take a number (a length, a limit) for a phone number and leave the document
+    unreadable, and would miss a secret that JSON escapes. Nothing unmasked is logged on the
+    way: the SDK's own emitter writes each document to its debug log first.
+    """
     from aws_xray_sdk.core import xray_recorder
-    from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter
+    from aws_xray_sdk.core.emitters.udp_emitter import PROTOCOL_DELIMITER, PROTOCOL_HEADER, UDPEmitter
 
     class MaskingEmitter(UDPEmitter):  # type: ignore[misc]
-        def _send_data(self, data: str) -> None:
-            super()._send_data(mask_log_line(data))
+        def send_entity(self, entity: Any) -> None:
+            try:
+                document = json.dumps(_masked(entity.to_dict()), default=str)
+                self._send_data(f"{PROTOCOL_HEADER}{PROTOCOL_DELIMITER}{document}")
+            except Exception:
+                logging.getLogger(__name__).warning("trace segment not sent to the X-Ray daemon", exc_info=True)
 
     xray_recorder.configure(emitter=MaskingEmitter())
+
+
+def _masked(value: Any) -> Any:
+    """``value`` (a segment as a dict) with every string in it, key or value, masked as a log line is."""
+    if isinstance(value, str):
+        return mask_log_line(value)
+    if isinstance(value, dict):
+        return {_masked(key): _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
+    return value
