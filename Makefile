@@ -11,7 +11,8 @@ SAM_VENV ?= .venv-sam
 CHECKOV_VENV ?= .venv-checkov
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
-SAM_PYTHON ?= $(shell command -v pyenv >/dev/null 2>&1 && ls -d "$$(pyenv root)"/versions/3.13*/bin/python 2>/dev/null | tail -n 1)
+# Python 3.13, the functions' runtime (sam build needs it): from pyenv, else python3.13 on PATH.
+SAM_PYTHON ?= $(or $(shell command -v pyenv >/dev/null 2>&1 && ls -d "$$(pyenv root)"/versions/3.13*/bin/python 2>/dev/null | tail -n 1),$(shell command -v python3.13 2>/dev/null))
 PIP_QUIET := --quiet --disable-pip-version-check
 
 $(VENV)/.installed: requirements.txt layers/payments/requirements.txt
@@ -105,12 +106,14 @@ costs: $(VENV)/.installed ## Regenerate docs/costs.md (AWS cost per million paym
 	$(PY) docs/costs.py
 
 .PHONY: bench
-bench: $(VENV)/.installed build $(if $(SAM_PYTHON),$(BENCH_VENV)/.installed) ## Cold starts, warm cost, AWS calls and package sizes (table + .local/bench.json; a few minutes)
-	BENCH_PYTHON=$(if $(SAM_PYTHON),$(BENCH_VENV)/bin/python) $(PY) -m bench
+# The measured interpreter: the runtime's environment when there is a Python 3.13, else the bench's own.
+BENCH_PYTHON ?= $(if $(SAM_PYTHON),$(BENCH_VENV)/bin/python)
+bench: $(VENV)/.installed build $(if $(filter $(BENCH_VENV)/bin/python,$(BENCH_PYTHON)),$(BENCH_VENV)/.installed) ## Cold starts, warm cost, AWS calls and package sizes (table + .local/bench.json; a few minutes)
+	BENCH_PYTHON="$(BENCH_PYTHON)" $(PY) -m bench
 
 .PHONY: build
 build: $(SAM_VENV)/.installed ## sam build (no container; needs Python 3.13 for the runtime)
-	PATH="$(dir $(SAM_PYTHON)):$$PATH" $(SAM) build
+	$(if $(SAM_PYTHON),PATH="$(dir $(SAM_PYTHON)):$$PATH") $(SAM) build
 
 .PHONY: deploy
 deploy: build ## sam deploy (guided the first time: make deploy ARGS=--guided)

@@ -30,8 +30,13 @@ def test_a_small_bench_run_reports_every_figure(tmp_path: Path) -> None:
     # given the smallest bench: one cold-start round, a few warm invocations, its report in a temporary file
     output = tmp_path / "bench.json"
     env = {**os.environ, "BENCH_ROUNDS": "1", "BENCH_ITERATIONS": "3", "BENCH_OUTPUT": str(output)}
-    # measuring this interpreter (`make bench` names the functions' runtime's, when the machine has it)
-    env["BENCH_PYTHON"] = sys.executable
+    # and the interpreter to measure (`make bench` gives the functions' runtime's): here this
+    # one, through a script that notes each process it starts
+    started = tmp_path / "started.txt"
+    measured_python = tmp_path / "python"
+    measured_python.write_text(f'#!/bin/sh\necho "$@" >> "{started}"\nexec "{sys.executable}" "$@"\n')
+    measured_python.chmod(0o755)
+    env["BENCH_PYTHON"] = str(measured_python)
 
     # when it runs as `make bench` runs it
     run = subprocess.run(
@@ -43,6 +48,10 @@ def test_a_small_bench_run_reports_every_figure(tmp_path: Path) -> None:
     assert "Cold start: import + first invocation" in run.stdout
     report = json.loads(output.read_text())
     assert f"Python {platform.python_version()}," in report["machine"]
+    # every measured process ran under the interpreter it was given: cold starts, floors, warm runs, imports
+    scripts = [line.split()[-1] for line in started.read_text().splitlines() if line.split()]
+    assert {Path(script).name for script in scripts} >= {"child.py", "warm_child.py"}
+    assert sum(Path(script).name == "warm_child.py" for script in scripts) == len(FUNCTIONS)
     cold = report["cold_start"]["functions"]
     assert set(cold) == {*FUNCTIONS, "PaymentsApiFunction (tracing on)", "WebhookFunction (tracing on)"}
     assert all(math.isfinite(figures["ratio_to_floor"]) and figures["ratio_to_floor"] > 0 for figures in cold.values())
