@@ -122,7 +122,9 @@ def function_log_groups() -> set[str]:
 
 
 def access_log_group() -> str:
-    group: str = access_log_settings()["DestinationArn"]["Fn::GetAtt"][0]
+    """The logical id of the access log's group, which its destination names by ARN."""
+    arn: str = access_log_settings()["DestinationArn"]["Fn::Sub"]
+    (group,) = re.findall(r"\$\{(\w+)\}$", arn)
     return group
 
 
@@ -149,6 +151,14 @@ def test_the_api_access_log_is_named_under_the_prefix_its_delivery_policy_covers
     name = resources("AWS::Logs::LogGroup")[access_log_group()]["Properties"]["LogGroupName"]["Fn::Sub"]
     assert name.startswith("/aws/vendedlogs/")
     assert "${AWS::StackName}" in name
+
+
+def test_the_api_access_log_destination_is_its_group_arn_whose_last_field_is_the_group_name() -> None:
+    # sam logs (make logs) reads the group's name as the destination ARN's last field: the
+    # group's Arn attribute would end in ":*" and name no group
+    arn = access_log_settings()["DestinationArn"]["Fn::Sub"]
+    assert arn.startswith("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${")
+    assert arn.split(":")[-1] == "${" + access_log_group() + "}"  # Ref of a log group: its name
 
 
 def test_the_api_access_log_is_a_json_line_of_what_api_gateway_knows_joining_the_functions_logs() -> None:
