@@ -9,13 +9,15 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from local_stack.resources import Stack
 from taramoney_payments.aws import aws_client
 from taramoney_payments.clock import utc_now
-from taramoney_payments.expiry import PaymentExpirer
+from taramoney_payments.expiry import ExpiryIncomplete, PaymentExpirer
 from taramoney_payments.models import Payment, PaymentStatus
 from taramoney_payments.repository import PaymentRepository, payment_key
+from tests.captured_output import Output, follow_stdout
 from tests.conftest import REGION
 from tests.dynamodb_stream import TableStream
 from tests.lambda_runtime import LambdaContext, load_event, load_handler_module
@@ -113,6 +115,35 @@ def test_a_payment_a_webhook_settles_during_the_run_stays_settled(repository: Pa
     assert settled is not None
     assert settled.status is PaymentStatus.SUCCESS
     assert settled.failure_reason is None
+
+
+def test_each_line_about_a_payment_names_it_even_when_its_expiry_fails(
+    repository: PaymentRepository, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given two overdue payments, the first of which DynamoDB will not close
+    failing, closing = overdue(repository, minutes_ago=40), overdue(repository, minutes_ago=30)
+
+    def refuse_first(params: dict[str, Any], **_: Any) -> None:
+        if params["Key"] == payment_key(failing.payment_id):
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "try again"}}, "UpdateItem")
+
+    events = aws_client("dynamodb").meta.events
+    events.register("before-parameter-build.dynamodb.UpdateItem", refuse_first)
+    context = LambdaContext()
+    try:
+        # when the run comes (and ends in error, so that the next run retries)
+        with follow_stdout(), pytest.raises(ExpiryIncomplete):
+            load_handler_module("payment_expiry").lambda_handler(load_event("payment_expiry/scheduled.json"), context)
+    finally:
+        events.unregister("before-parameter-build.dynamodb.UpdateItem", refuse_first)
+
+    # then each payment's line names it, the failure with its exception; the run's own lines name none
+    lines = {line["message"]: line for line in Output(capsys.readouterr().out).log_lines}
+    assert lines["Payment not expired"]["payment_id"] == failing.payment_id
+    assert "InternalServerError" in lines["Payment not expired"]["exception"]
+    assert lines["Payment expired"]["payment_id"] == closing.payment_id
+    assert "payment_id" not in lines["Expiry run done"]
+    assert {line["correlation_id"] for line in lines.values()} == {context.aws_request_id}
 
 
 def test_a_run_pages_through_the_index_and_stops_at_its_bound(
