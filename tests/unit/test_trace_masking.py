@@ -23,6 +23,15 @@ from taramoney_payments.masking import never_log
 SECRET = 'api-key-with-"quote"-0123'
 
 
+class Caller:
+    """An object the SDK keeps as it is (no ``__dict__``) and JSON writes as its text."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return "caller 655123456"
+
+
 @pytest.fixture
 def daemon(monkeypatch: pytest.MonkeyPatch) -> Iterator[socket.socket]:
     """A UDP socket in the daemon's place, and the recorder's own emitter put back afterwards."""
@@ -51,6 +60,7 @@ def test_a_subsegment_reaches_the_daemon_masked_and_still_json(daemon: socket.so
     segment = Segment("payments", traceid="1-6b0aa685-5e1c7a100b2d4f1e9c532a7d", sampled=True)
     order = Subsegment("## place_order", "local", segment)
     order.put_metadata("answer", {"message": f"Le numero 655123456 refuse ({SECRET})", "limit": 612345678})
+    order.put_metadata("caller", Caller())
     order.add_exception(RuntimeError("Le numero +237 655 12 34 56 ne peut pas payer"), stack=[])
     order.close()
 
@@ -62,6 +72,7 @@ def test_a_subsegment_reaches_the_daemon_masked_and_still_json(daemon: socket.so
     answer = document["metadata"]["default"]["answer"]
     assert answer["limit"] == 612345678
     assert answer["message"] == "Le numero 655***456 refuse (***)"
+    assert document["metadata"]["default"]["caller"] == "caller 655***456"
     (exception,) = document["cause"]["exceptions"]
     assert exception["message"] == "Le numero 655***456 ne peut pas payer"
     assert document["name"] == "## place_order"

@@ -126,8 +126,9 @@ def _mask_what_xray_receives() -> None:
 
     Each string of the document is masked before it is serialised: masking the JSON text
     would also take a number (a length, a limit) for a phone number and leave the document
-    unreadable, and would miss a secret that JSON escapes. Nothing unmasked is logged on the
-    way: the SDK's own emitter writes each document to its debug log first.
+    unreadable, and would miss a secret that JSON escapes. An object the SDK kept as it was
+    is masked as the text it is written as. Nothing unmasked is logged on the way: the SDK's
+    own emitter writes each document to its debug log first.
     """
     from aws_xray_sdk.core import xray_recorder
     from aws_xray_sdk.core.emitters.udp_emitter import PROTOCOL_DELIMITER, PROTOCOL_HEADER, UDPEmitter
@@ -135,7 +136,7 @@ def _mask_what_xray_receives() -> None:
     class MaskingEmitter(UDPEmitter):  # type: ignore[misc]
         def send_entity(self, entity: Any) -> None:
             try:
-                document = json.dumps(_masked(entity.to_dict()), default=str)
+                document = json.dumps(_masked(entity.to_dict()), default=lambda value: mask_log_line(str(value)))
                 self._send_data(f"{PROTOCOL_HEADER}{PROTOCOL_DELIMITER}{document}")
             except Exception:
                 logging.getLogger(__name__).warning("trace segment not sent to the X-Ray daemon", exc_info=True)
