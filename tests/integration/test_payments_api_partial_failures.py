@@ -19,9 +19,7 @@ from werkzeug import Request, Response
 from taramoney_payments.aws import FAIL_FAST_TRY_SECONDS, fail_fast_aws_client
 from taramoney_payments.invocation import ANSWER_SECONDS
 from taramoney_payments.models import PaymentStatus
-from taramoney_payments.services import payment_initiator
-from taramoney_payments.settings import get_settings
-from taramoney_payments.taramoney import TaramoneyClient
+from taramoney_payments.services import payment_initiator, taramoney_client
 from tests.captured_output import Output, follow_stdout
 from tests.conftest import reset_service_caches
 from tests.integration.payments_api_harness import (
@@ -403,13 +401,7 @@ def one_try_ms() -> int:
 
 def order_wait_ms() -> int:
     """Taramoney's shortest useful answer, and the answer after it."""
-    settings = get_settings()
-    provider = TaramoneyClient(
-        settings.taramoney_api_url,
-        connect_timeout=settings.provider_connect_timeout_seconds,
-        read_timeout=settings.provider_read_timeout_seconds,
-    )
-    return int((provider.shortest_wait_seconds + ANSWER_SECONDS) * 1000)
+    return int((taramoney_client().shortest_wait_seconds + ANSWER_SECONDS) * 1000)
 
 
 def shortest_start_ms() -> int:

@@ -1,6 +1,6 @@
 """The service objects of one container, built from the settings on first use.
 
-The provider client is imported only by ``payment_initiator`` (and the reconciler), so
+The provider client is imported only by ``taramoney_client`` (and the reconciler), so
 the webhook functions, which never call Taramoney, do not load it."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .outbox import PaymentEventRelay
     from .parking import WebhookParking
     from .reconciliation import ProviderVerdict, Reconciler
+    from .taramoney import TaramoneyClient
     from .webhook_receiver import WebhookReceiver
 
 
@@ -36,20 +37,26 @@ def fail_fast_payment_repository() -> PaymentRepository:
     return PaymentRepository(fail_fast_aws_client("dynamodb"), get_settings().payments_table_name)
 
 
-@cache
-def payment_initiator() -> PaymentInitiator:
-    from .initiation import PaymentInitiator
+def taramoney_client() -> TaramoneyClient:
+    """The client of Taramoney's order endpoint, with the configured timeouts."""
     from .taramoney import TaramoneyClient
 
     settings = get_settings()
-    provider = TaramoneyClient(
+    return TaramoneyClient(
         settings.taramoney_api_url,
         connect_timeout=settings.provider_connect_timeout_seconds,
         read_timeout=settings.provider_read_timeout_seconds,
     )
+
+
+@cache
+def payment_initiator() -> PaymentInitiator:
+    from .initiation import PaymentInitiator
+
+    settings = get_settings()
     return PaymentInitiator(
         fail_fast_payment_repository(),
-        provider,
+        taramoney_client(),
         load_credentials,
         webhook_base_url=settings.webhook_base_url,
         payment_timeout_seconds=settings.payment_timeout_seconds,
