@@ -6,11 +6,14 @@ front of moto, so botocore's own retries see it as they would see a real one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
+import boto3
 import pytest
 
 from taramoney_payments.credentials import CredentialsUnavailable, load_credentials
+from taramoney_payments.masking import mask_log_line
 from tests.conftest import TEST_API_KEY, TEST_BUSINESS_ID, TEST_SIGNING_KEY, reset_service_caches
 from tests.integration.secrets_outage import SecretsManager, watch_secrets_manager
 
@@ -49,6 +52,24 @@ def test_an_outage_on_refresh_keeps_the_last_secret_read(secrets_manager: Secret
     asked = secrets_manager.requests
     assert load_credentials() == first
     assert secrets_manager.requests == asked + 1
+
+
+def test_a_rotated_secret_is_used_and_kept_out_of_logs_from_its_first_read(
+    secrets_manager: SecretsManager, function_env: dict[str, str]
+) -> None:
+    # given a warm container that read the secret, then read it again unchanged
+    assert load_credentials() == load_credentials()
+    # when the merchant rotates the API key
+    rotated_key = "rotated-api-key-9f8e7d6c5b4a"
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=function_env["TARAMONEY_SECRET_ID"],
+        SecretString=json.dumps(
+            {"apiKey": rotated_key, "businessId": TEST_BUSINESS_ID, "webhookSigningKey": TEST_SIGNING_KEY}
+        ),
+    )
+    # then the next read uses the new key, and no log line shows it (nor the old one)
+    assert load_credentials().api_key == rotated_key
+    assert mask_log_line(f"apiKey={rotated_key} was apiKey={TEST_API_KEY}") == "apiKey=*** was apiKey=***"
 
 
 def test_a_cold_start_during_an_outage_fails_clearly(secrets_manager: SecretsManager) -> None:

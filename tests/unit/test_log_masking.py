@@ -87,3 +87,10 @@ def test_the_formatter_masks_what_a_caller_forgot() -> None:
     assert "signing-key-for-tests-0123" not in text
     assert TOKEN not in text
     assert "/payments/abc/***" in line["exception"]
+
+
+def test_a_secret_that_holds_another_is_masked_whole_whichever_was_registered_first() -> None:
+    never_log("merchant-key-4f1c")
+    never_log("merchant-key-4f1c-webhook-9a2b")
+    never_log("other-key-77d2e1")
+    assert mask_log_line("merchant-key-4f1c-webhook-9a2b, merchant-key-4f1c") == "***, ***"

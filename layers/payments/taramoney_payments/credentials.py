@@ -42,6 +42,7 @@ class _SecretSource:
         self._secret_id = secret_id
         self._max_age = max_age_seconds
         self._last_good: MerchantCredentials | None = None
+        self._last_secret: object = None
 
     def read(self) -> MerchantCredentials:
         try:
@@ -51,7 +52,10 @@ class _SecretSource:
                 raise CredentialsUnavailable("the Taramoney secret could not be read from Secrets Manager") from error
             logger.warning("Secrets Manager failed; using the secret read before", extra={"reason": str(error)})
             return self._last_good
-        self._last_good = _credentials_from(secret)
+        # Built, and its values registered as never logged, once per secret value, not once per payment.
+        if self._last_good is None or secret != self._last_secret:
+            self._last_good = _credentials_from(secret)
+            self._last_secret = secret
         return self._last_good
 
 

@@ -40,7 +40,7 @@ _WEBHOOK_TOKEN_IN_TEXT = re.compile(rf"((?:/|%2[Ff])payments{_SLASH}[\w%-]{{1,12
 # numbers: most lines have none ("payments" alone is in every line: the service's name).
 _WEBHOOK_TOKEN_HINT = re.compile(r"payments(?:[\\/]|%2[Ff])")
 _MIN_SECRET_CHARS = 8  # shorter values would mask ordinary words; real keys are far longer
-_secrets: set[str] = set()
+_secrets: list[str] = []  # longest first, sorted as they are registered: a secret holding another is masked whole
 
 
 def mask_phone(number: str) -> str:
@@ -60,12 +60,13 @@ def mask_phone_numbers(text: str) -> str:
 
 def never_log(*values: str | None) -> None:
     """Register secret values: from now on every log line shows ``***`` in their place."""
-    _secrets.update(value for value in values if value and len(value) >= _MIN_SECRET_CHARS)
+    registered = {*_secrets, *(value for value in values if value and len(value) >= _MIN_SECRET_CHARS)}
+    _secrets[:] = sorted(registered, key=len, reverse=True)
 
 
 def redact_secrets(text: str) -> str:
     """``text`` without any registered secret or webhook address token."""
-    for secret in sorted(_secrets, key=len, reverse=True):
+    for secret in _secrets:
         if secret in text:
             text = text.replace(secret, "***")
     if _WEBHOOK_TOKEN_HINT.search(text) is None:
