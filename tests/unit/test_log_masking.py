@@ -59,9 +59,9 @@ def test_a_webhook_address_quoted_with_escaped_slashes_loses_its_token() -> None
     assert "q3Zr8YkE1v0bXy9LmN2pTw" in line
 
 
-@pytest.mark.parametrize("slash", ["%2F", "%2f"])
-def test_a_url_encoded_webhook_address_loses_its_token(slash: str) -> None:
-    # the address as a form or query value, quoted in a log line
+@pytest.mark.parametrize("slash", ["%2F", "%2f", "%252F", "%252f", "\\u002F", "\\u002f"])
+def test_an_encoded_webhook_address_loses_its_token(slash: str) -> None:
+    # the address as a form or query value (once or twice URL-encoded) or escaped as code points, quoted in a log line
     encoded = f"webHookUrl=https%3A{slash}{slash}x.on.aws{slash}payments{slash}q3Zr8YkE1v0bXy9LmN2pTw{slash}{TOKEN}"
     line = mask_log_line(json.dumps({"reason": encoded}))
     assert TOKEN not in line

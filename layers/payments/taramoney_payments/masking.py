@@ -29,16 +29,20 @@ _CAMEROON_MOBILE_IN_TEXT = re.compile(
 # line without one (most lines): it starts with a literal, so the regex engine skips ahead.
 _MOBILE_NUMBER_TAIL = re.compile(r"6(?:[ .-]?\d){8}")
 # A webhook address: our payment id, then its token (43 URL-safe characters; shorter forgeries too),
-# its slashes as they are, escaped (``\/``, as PHP writes JSON, then doubled in a JSON log line)
-# or URL-encoded (``%2F``, the address as a form or query value).
+# its slashes as they are, escaped (``\/``, as PHP writes JSON, then doubled in a JSON log line),
+# escaped as a code point (``\u002F``), URL-encoded (``%2F``, the address as a form or query
+# value) or URL-encoded twice (``%252F``, that value inside another address).
 # Not a module's path in a traceback (``layers/payments/taramoney_payments/idempotency.py``).
 # It starts with a slash, not with the backslashes of an escaped one: a pattern that may start
 # with any number of them is tried again at each backslash of a run (quadratic on a long run).
-_SLASH = r"(?:\\*/|%2[Ff])"
-_WEBHOOK_TOKEN_IN_TEXT = re.compile(rf"((?:/|%2[Ff])payments{_SLASH}[\w%-]{{1,128}}?{_SLASH})[\w%=-]{{8,}}+(?!\.py\b)")
+_ENCODED_SLASH = r"(?:%(?:25)?2[Ff]|u002[Ff])"
+_SLASH = rf"(?:\\*/|%(?:25)?2[Ff]|\\+u002[Ff])"
+_WEBHOOK_TOKEN_IN_TEXT = re.compile(
+    rf"((?:/|{_ENCODED_SLASH})payments{_SLASH}[\w%-]{{1,128}}?{_SLASH})[\w%=-]{{8,}}+(?!\.py\b)"
+)
 # What every such address holds after our id's path segment. Searched for first, as for phone
 # numbers: most lines have none ("payments" alone is in every line: the service's name).
-_WEBHOOK_TOKEN_HINT = re.compile(r"payments(?:[\\/]|%2[Ff])")
+_WEBHOOK_TOKEN_HINT = re.compile(r"payments(?:[\\/]|%(?:25)?2[Ff])")
 _MIN_SECRET_CHARS = 8  # shorter values would mask ordinary words; real keys are far longer
 _secrets: list[str] = []  # longest first, sorted as they are registered: a secret holding another is masked whole
 
