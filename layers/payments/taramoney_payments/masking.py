@@ -36,7 +36,7 @@ _MOBILE_NUMBER_TAIL = re.compile(r"6(?:[ .-]?\d){8}")
 # It starts with a slash, not with the backslashes of an escaped one: a pattern that may start
 # with any number of them is tried again at each backslash of a run (quadratic on a long run).
 _ENCODED_SLASH = r"(?:%(?:25)?2[Ff]|u002[Ff])"
-_SLASH = rf"(?:\\*/|%(?:25)?2[Ff]|\\+u002[Ff])"
+_SLASH = r"(?:\\*/|%(?:25)?2[Ff]|\\+u002[Ff])"
 _WEBHOOK_TOKEN_IN_TEXT = re.compile(
     rf"((?:/|{_ENCODED_SLASH})payments{_SLASH}[\w%-]{{1,128}}?{_SLASH})[\w%=-]{{8,}}+(?!\.py\b)"
 )
