@@ -62,7 +62,7 @@ def test_a_small_bench_run_reports_every_figure(tmp_path: Path) -> None:
     assert all(0 < figures["own_p99_ms"] <= figures["p99_ms"] for figures in warm.values())
     calls = {operation: counted["total"] for operation, counted in report["aws_calls"].items()}
     assert calls["initiation"] == 4
-    assert calls["webhook (duplicate)"] == 1
+    assert calls["webhook (happy path)"] == calls["webhook (duplicate)"] == 1
 
 
 def test_a_stopped_bench_stack_leaves_this_process_as_it_found_it() -> None:
