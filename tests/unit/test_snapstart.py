@@ -8,7 +8,7 @@ import random
 import subprocess
 import sys
 
-from taramoney_payments.initiation import new_payment_id
+from taramoney_payments.payment_ids import new_payment_id
 from tests.lambda_runtime import ROOT
 
 

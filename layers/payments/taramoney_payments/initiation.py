@@ -10,10 +10,6 @@ is ever missing from the table. What happens next depends on what Taramoney said
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -35,6 +31,7 @@ from .invocation import ANSWER_SECONDS, seconds_left
 from .masking import mask_phone
 from .models import Payment, PaymentStatus
 from .observability import PaymentMetric, bind_payment, count, logger
+from .payment_ids import new_payment_id, payment_id_for_key
 from .payment_request import PaymentRequest
 from .phone import Vendor
 from .repository import PaymentAlreadyStored, PaymentRepository, PhoneLimitReached
@@ -52,23 +49,6 @@ from .webhook_tokens import webhook_url
 
 NOT_DELIVERED_REASON = "PROVIDER_UNREACHABLE"
 _KNOWN_VENDORS = frozenset(vendor.value for vendor in Vendor)
-
-
-def new_payment_id() -> str:
-    """128 random bits, URL-safe. Drawn from the OS at call time, so unique after a SnapStart restore."""
-    return secrets.token_urlsafe(16)
-
-
-def payment_id_for_key(idempotency_key: str, signing_key: str) -> str:
-    """The one payment an ``Idempotency-Key`` stands for, however long after its record lapsed.
-
-    The key's record (Powertools idempotency) can lapse while its payment lives on: its
-    answer could not be saved, or the container died after Taramoney took the order. A
-    retry then finds this id taken instead of ordering again. 128 bits of an HMAC under
-    the secret signing key: as unguessable as a random id.
-    """
-    digest = hmac.new(signing_key.encode(), b"payment-id:" + idempotency_key.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
 
 class PaymentInitiator:

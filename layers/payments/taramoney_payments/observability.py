@@ -15,7 +15,6 @@ alarms read the service-wide total without summing every dimension value.
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from aws_lambda_powertools.logging.types import LogRecord
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from .masking import mask_log_line
+from .payment_ids import ISSUED_PAYMENT_ID
 from .tracing import LazyTracer
 
 SERVICE = "taramoney-payments"
@@ -74,8 +74,6 @@ metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 tracer = LazyTracer(SERVICE)  # X-Ray only where traces can be sent (tracing.py)
 # The annotation X-Ray finds a payment's traces by: annotation.payment_id = "<payment id>"
 PAYMENT_ID_ANNOTATION = "payment_id"
-# 128 bits, URL-safe base64: a random id or the HMAC of an Idempotency-Key (initiation.py)
-_ISSUED_PAYMENT_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 
 
 def count(metric: PaymentMetric, value: float = 1, **dimension: str) -> None:
@@ -112,7 +110,7 @@ def bind_payment(payment_id: str) -> None:
 
 def _trace_annotations(payment_id: str) -> dict[str, str]:
     """The payment's id as an annotation, if it has the shape of the ids this service issues."""
-    if not tracer.enabled or not _ISSUED_PAYMENT_ID.fullmatch(payment_id):
+    if not tracer.enabled or not ISSUED_PAYMENT_ID.fullmatch(payment_id):
         return {}
     return {PAYMENT_ID_ANNOTATION: payment_id}
 

@@ -7,7 +7,7 @@ memory is then shared by all of them:
 - random state: ``random`` (our retry jitter, and botocore's back-off) would draw the
   same numbers in every restored environment; it is reseeded from the OS after each
   restore. Nothing secret comes from ``random``: payment ids are drawn with ``secrets``
-  at each call (``initiation.new_payment_id``) and webhook tokens are HMACs;
+  at each call (``payment_ids.new_payment_id``) and webhook tokens are HMACs;
 - connections and credentials: clients made before the snapshot (``prepare_snapshot``)
   have no connection open yet (botocore opens them per request), and under SnapStart
   their credentials come from Lambda's container credentials endpoint as refreshable
