@@ -419,6 +419,48 @@ def test_a_provider_slow_to_answer_leaves_the_payment_watched(
     expect(page.get_by_role("status")).to_have_text("Waiting for your confirmation…")
 
 
+@pytest.mark.parametrize("first_read", ["lost", "already paid"])
+def test_a_provider_timeout_never_invites_a_second_payment(
+    page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str, success_number: str, first_read: str
+):
+    # given a provider that timed out (the order may have reached it), then a payment the
+    # customer confirms: the page's first read of it is lost on the way, or already says so
+    payment_id = "timed-out-payment-id"
+    paid = {
+        "paymentId": payment_id,
+        "status": "SUCCESS",
+        "productName": "T-shirt",
+        "productPrice": 1500,
+        "phoneNumber": success_number,
+        "vendor": "ORANGE_CAMEROON",
+        "ussdCode": None,
+    }
+    reads = []
+
+    def read_payment(route: Route) -> None:
+        reads.append(True)
+        if first_read == "lost" and len(reads) == 1:
+            route.abort("connectionreset")
+        else:
+            route.fulfill(json=paid)
+
+    page.route(
+        f"{site.api_url}/payments",
+        lambda route: fulfil_problem(route, 504, "PROVIDER_UNAVAILABLE", paymentId=payment_id),
+    )
+    page.route(f"{site.api_url}/payments/{payment_id}", read_payment)
+    open_checkout(page, site, product_id, lang="en")
+    page.get_by_label("Orange Money or MTN MoMo number").fill(success_number)
+
+    # when the customer pays
+    page.get_by_role("button", name="Pay FCFA 1,500").click()
+
+    # then the page follows that payment to its outcome, and never says nothing was paid
+    expect(page.get_by_role("heading", name="Payment received", exact=True)).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
+    assert page.get_by_text(re.compile("No payment was made")).count() == 0
+    assert len(api_requests.posts) == 1
+
+
 def test_a_payment_that_vanishes_while_watched_is_reported(
     page: Page, site: CheckoutSite, product_id: str, success_number: str
 ):

@@ -608,17 +608,29 @@ export class TaramoneyCheckout extends HTMLElement {
     }
     if (problem.paymentId && (code === "PROVIDER_REJECTED" || code === "PROVIDER_UNAVAILABLE")) {
       // The payment exists: its own status says whether it failed or may still go through.
+      const asked = JSON.parse(this.#attempt.body);
       this.#attempt = null;
       const known = await this.#fetchPayment(problem.paymentId);
       if (known?.status === "PENDING") {
         this.#showPending(known);
         return;
       }
-      if (code === "PROVIDER_REJECTED") {
-        const failed = known || { paymentId: problem.paymentId, status: "FAILURE", failureReason: problem.detail };
-        this.#finish(failed);
+      if (known?.status === "SUCCESS" || known?.status === "EXPIRED") {
+        this.#finish(known); // settled meanwhile: the customer confirmed (or let it lapse) already
         return;
       }
+      if (code === "PROVIDER_REJECTED") {
+        const refused = { ...asked, paymentId: problem.paymentId, status: "FAILURE", failureReason: problem.detail };
+        this.#finish(known?.status === "FAILURE" ? known : refused);
+        return;
+      }
+      if (known?.status !== "FAILURE") {
+        // Its status could not be read, and the order may have reached the operator: the page
+        // watches this payment until it settles, and never invites a second one meanwhile.
+        this.#showPending({ ...asked, paymentId: problem.paymentId, status: "PENDING", vendor: null, ussdCode: null });
+        return;
+      }
+      // FAILURE: closed before the operator had the order, so nothing was charged: a new attempt may start.
     }
     // Keep the key after a lost answer or a request still running: the same attempt must not pay twice.
     if (!["network", "REQUEST_IN_PROGRESS"].includes(code) && problem.status < 500) this.#attempt = null;
