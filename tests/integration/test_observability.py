@@ -147,9 +147,39 @@ def test_a_refused_webhook_is_counted_by_its_reason_and_logged_without_the_last_
     assert output.metric_total("WebhooksRejected") == 1
     assert output.metric_total("WebhooksRejected", reason="UNAUTHENTICATED") == 1
     assert output.metric_total("WebhooksApplied") == 0
+    assert output.metric_total("AuthenticWebhooksRefused") == 0  # a forged call alarms only in a flood
     refusals = [line for line in output.log_lines if line["message"] == "Webhook refused"]
     assert [(line["code"], line["status"]) for line in refusals] == [("UNAUTHENTICATED", 401)]
     assert output.log_lines
     for line in output.log_lines:
         assert line["correlation_id"] == event["requestContext"]["requestId"]
         assert "payment_id" not in line
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"creationDate": "2026-11-28T11:00:03.678"}, "INVALID_PAYLOAD"),  # no offset
+        ({"businessId": "another-business"}, "FOREIGN_BUSINESS"),
+    ],
+)
+def test_a_refused_webhook_with_a_valid_token_is_kept_in_an_error_line_and_counted_to_alarm(
+    aws: Stack, function_env: dict[str, str], capture: Capture, changes: dict[str, str], code: str
+) -> None:
+    # given Taramoney's SUCCESS callback, at the payment's own address, that the webhook cannot accept
+    payment = add_pending_payment()
+    event = webhook_event("success", payload_changes={"phoneNumber": "237655123456", **changes})
+    # when it arrives
+    answer = load_handler_module("webhook").lambda_handler(event, LambdaContext())
+    output = capture()
+    # then it is refused, and counted for the alarm that asks someone to settle the payment
+    assert answer["statusCode"] in (400, 403)
+    assert output.metric_total("AuthenticWebhooksRefused") == 1
+    assert output.metric_total("WebhooksRejected", reason=code) == 1
+    # and what Taramoney said is kept in the log, its customer's number masked
+    (kept,) = [line for line in output.log_lines if line["level"] == "ERROR"]
+    assert (kept["code"], kept["payment_id"]) == (code, payment.payment_id)
+    payload = json.loads(kept["payload"])
+    assert {name: payload[name] for name in changes} == changes
+    assert payload["status"] == "SUCCESS"
+    assert payload["phoneNumber"] == "655***456"

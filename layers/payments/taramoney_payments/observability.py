@@ -45,6 +45,7 @@ class PaymentMetric(StrEnum):
     PROVIDER_LATENCY = "ProviderLatency"  # one data point per order call, in milliseconds
     WEBHOOKS_APPLIED = "WebhooksApplied"  # a webhook changed its payment's status
     WEBHOOKS_REJECTED = "WebhooksRejected"  # refused with a 4xx; reason (the problem code)
+    AUTHENTIC_WEBHOOKS_REFUSED = "AuthenticWebhooksRefused"  # refused although its address token was valid
     WEBHOOK_DUPLICATES = "WebhookDuplicates"  # repeated a status the payment already had
     WEBHOOK_CONFLICTS = "WebhookConflicts"  # contradicted a settled payment (corrected or recorded only)
     WEBHOOKS_PARKED = "WebhooksParked"  # kept on the parking queue: the payments table failed

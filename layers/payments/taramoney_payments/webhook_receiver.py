@@ -8,6 +8,9 @@ table fails, the accepted payload is parked on a queue and still answered 200: T
 never retries, so a payload we accepted must not be lost. If the secret cannot be read,
 a well-formed payload is parked unverified and its caller checked before it is applied
 (``check_parked_caller``). Only if parking fails too is the answer an error (500).
+A call with a valid address token that is refused all the same (400, 403, 404, 409) is
+Taramoney's last word on a payment: its payload goes into an ERROR line and
+``AuthenticWebhooksRefused`` counts it, which alarms at once.
 """
 
 from __future__ import annotations
@@ -130,6 +133,24 @@ class WebhookReceiver:
             return self._park_unverified(request, payment_id, token, received_at)
         _authenticate(request, payment_id, token, credentials)
         bind_payment(payment_id)
+        try:
+            return self._apply(request, payment_id, credentials, received_at)
+        except WebhookNotStored:
+            raise
+        except PaymentError as refusal:
+            # The address token is valid: Taramoney (or whoever holds the address) called, and it
+            # never calls again. What it said is kept in this line, and an alarm asks for a look.
+            count(PaymentMetric.AUTHENTIC_WEBHOOKS_REFUSED)
+            logger.error(
+                "Webhook with a valid address token refused; its payload is kept in this line",
+                extra={"code": refusal.code, "payload": request.body.decode("utf-8", errors="replace")},
+            )
+            raise
+
+    def _apply(
+        self, request: WebhookRequest, payment_id: str, credentials: MerchantCredentials, received_at: datetime
+    ) -> WebhookReceipt:
+        """Settle an authenticated webhook, or park it if the table fails; raises a ``PaymentError`` to refuse it."""
         payload = read_webhook_payload(request.body)
         if not hmac.compare_digest(payload.business_id.encode(), credentials.business_id.encode()):
             logger.warning("Webhook for another business refused")
@@ -139,7 +160,7 @@ class WebhookReceiver:
         try:
             result = settle(self._repository, payment_id, delivery, now=self._clock())
         except PaymentError:
-            raise  # a refusal (404, 409): the payload is answered, not kept
+            raise  # a refusal (404, 409): answered, its payload kept in the refusal's log line only
         except (ClientError, BotoCoreError):
             logger.exception("The payments table failed; parking the webhook")
             return self._park(
