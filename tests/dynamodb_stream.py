@@ -9,13 +9,13 @@ and cuts them into batches of its ``BatchSize``.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 import boto3
 from moto.events.models import EventPattern
 
 from local_stack.template import load_template
+from tools.republish_changes import as_lambda_delivers
 
 MAPPING = "EventPublisherFunctionPaymentChanges"
 
@@ -39,7 +39,6 @@ class TableStream:
         self._client = session.client("dynamodbstreams")
         description = session.client("dynamodb").describe_table(TableName=table_name)["Table"]
         self.stream_arn: str = description["LatestStreamArn"]
-        self._region = session.region_name
         shards = self._client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
         self._iterators = [
             self._client.get_shard_iterator(
@@ -53,7 +52,7 @@ class TableStream:
         records: list[dict[str, Any]] = []
         for index, iterator in enumerate(self._iterators):
             answer = self._client.get_records(ShardIterator=iterator)
-            records += [self._as_lambda_delivers(record) for record in answer["Records"]]
+            records += [as_lambda_delivers(record, self.stream_arn) for record in answer["Records"]]
             self._iterators[index] = answer["NextShardIterator"]
         return records
 
@@ -62,16 +61,3 @@ class TableStream:
         delivered = [record for record in self.new_records() if passes_filter(record)]
         size = int(mapping_properties().get("BatchSize", 100))
         return [{"Records": delivered[start : start + size]} for start in range(0, len(delivered), size)]
-
-    def _as_lambda_delivers(self, record: dict[str, Any]) -> dict[str, Any]:
-        stream = dict(record["dynamodb"])
-        created = stream.get("ApproximateCreationDateTime")
-        if isinstance(created, datetime):
-            stream["ApproximateCreationDateTime"] = float(int(created.timestamp()))
-        return {
-            **record,
-            "awsRegion": self._region,
-            "eventVersion": "1.1",
-            "dynamodb": stream,
-            "eventSourceARN": self.stream_arn,
-        }
