@@ -4,7 +4,9 @@ Each message was validated by the webhook before it was parked, and authenticate
 unless it says otherwise (parked while the secret could not be read: its caller is
 checked here first); it goes through the same settlement code now. A record that fails for a passing reason
 (the table still down) is reported back to SQS and retried, then dead-lettered; one
-that can never apply (no such payment, another phone number) is logged and dropped.
+that can never apply (no such payment, another phone number) is logged with its payload
+and dropped; unless its caller failed the check, it is counted as ``AuthenticWebhooksRefused``,
+which alarms (Taramoney never calls again about that payment).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from taramoney_payments.clock import utc_now
 from taramoney_payments.credentials import load_credentials
-from taramoney_payments.errors import PaymentError
+from taramoney_payments.errors import PaymentError, WebhookNotAuthenticated
 from taramoney_payments.observability import PaymentMetric, bound_payment, count, logger, metrics, tracer
 from taramoney_payments.parking import ParkedWebhook
 from taramoney_payments.services import payment_repository
@@ -46,9 +48,14 @@ def apply_parked(record: SQSRecord) -> None:
             )
             result = settle(payment_repository(), parked.payment_id, delivery, now=utc_now())
         except PaymentError as refusal:
-            # Retrying cannot change this answer: keep it in the logs for support and move on.
-            logger.error("Parked webhook cannot be applied", extra={"code": refusal.code, "detail": refusal.detail})
+            # Retrying cannot change this answer: keep it, and the payload, in the logs and move on.
+            logger.error(
+                "Parked webhook cannot be applied",
+                extra={"code": refusal.code, "detail": refusal.detail, "payload": parked.payload},
+            )
             count(PaymentMetric.PARKED_WEBHOOKS_REFUSED)
+            if not isinstance(refusal, WebhookNotAuthenticated):  # its caller proved it is Taramoney
+                count(PaymentMetric.AUTHENTIC_WEBHOOKS_REFUSED)
             return
         logger.info("Parked webhook applied", extra={"outcome": result.outcome.value})
         count(PaymentMetric.PARKED_WEBHOOKS_APPLIED)

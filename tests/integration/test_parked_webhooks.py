@@ -147,7 +147,7 @@ def test_the_parked_payload_is_applied_once_the_table_answers_again(
 
 
 def test_a_parked_payload_that_can_never_apply_is_dropped_not_retried(
-    parked_webhooks: Any, function_env: dict[str, str]
+    parked_webhooks: Any, function_env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     # given: a parked webhook for a payment that does not exist, and one for a phone that is not the payment's
     add_pending_payment()
@@ -163,10 +163,19 @@ def test_a_parked_payload_that_can_never_apply_is_dropped_not_retried(
         ),
     }
     # when
-    answer = parked_webhooks.lambda_handler({"Records": [unknown, other_phone]}, LambdaContext())
+    with follow_stdout():
+        capsys.readouterr()
+        answer = parked_webhooks.lambda_handler({"Records": [unknown, other_phone]}, LambdaContext())
+        output = Output(capsys.readouterr().out)
     # then
     assert answer == {"batchItemFailures": []}
     assert stored_item()["status"] == "PENDING"  # type: ignore[index]
+    # and both are Taramoney's last word on a payment: kept in the log, counted for the alarm
+    assert output.metric_total("ParkedWebhooksRefused") == output.metric_total("AuthenticWebhooksRefused") == 2
+    refused = [line for line in output.log_lines if line["message"] == "Parked webhook cannot be applied"]
+    assert sorted(line["code"] for line in refused) == ["PAYMENT_NOT_FOUND", "PHONE_NUMBER_MISMATCH"]
+    kept = [json.loads(line["payload"]) for line in refused]
+    assert sorted(payload["phoneNumber"] for payload in kept) == ["677***456", "696***597"]
 
 
 def test_only_the_records_that_failed_are_retried(parked_webhooks: Any) -> None:

@@ -14,6 +14,7 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from taramoney_payments.webhook_tokens import webhook_token
+from tests.captured_output import Output, follow_stdout
 from tests.conftest import TEST_SIGNING_KEY, reset_service_caches
 from tests.integration.secrets_outage import SecretsManager, watch_secrets_manager
 from tests.integration.test_parked_webhooks import parked_messages
@@ -79,16 +80,25 @@ def test_a_webhook_without_the_secret_at_hand_is_parked_then_checked_and_applied
 
 
 def test_a_forged_webhook_parked_without_the_secret_is_never_applied(
-    webhook: Any, parked_webhooks: Any, secrets_manager: SecretsManager, function_env: dict[str, str]
+    webhook: Any,
+    parked_webhooks: Any,
+    secrets_manager: SecretsManager,
+    function_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     add_pending_payment()
     secrets_manager.down = True
     forged = webhook_event("success", path=f"/payments/{PAYMENT_ID}/bm90LXRoZS1yZWFsLXRva2Vu")
     assert deliver(webhook, forged)[0] == 200  # nobody can tell it from a genuine one yet
     secrets_manager.down = False
-    assert apply(parked_webhooks, parked_messages(function_env)) == {"batchItemFailures": []}
+    with follow_stdout():
+        capsys.readouterr()
+        assert apply(parked_webhooks, parked_messages(function_env)) == {"batchItemFailures": []}
+        output = Output(capsys.readouterr().out)
     assert stored_item()["status"] == "PENDING"  # type: ignore[index]
     assert "deliveries" not in stored_item()  # type: ignore[operator]
+    assert output.metric_total("ParkedWebhooksRefused") == 1
+    assert output.metric_total("AuthenticWebhooksRefused") == 0  # a forgery does not alarm
 
 
 def test_a_webhook_for_another_business_parked_without_the_secret_is_never_applied(
