@@ -48,14 +48,15 @@ def apply_parked(record: SQSRecord) -> None:
             )
             result = settle(payment_repository(), parked.payment_id, delivery, now=utc_now())
         except PaymentError as refusal:
-            # Retrying cannot change this answer: keep it, and the payload, in the logs and move on.
-            logger.error(
-                "Parked webhook cannot be applied",
-                extra={"code": refusal.code, "detail": refusal.detail, "payload": parked.payload},
-            )
+            # Retrying cannot change this answer: keep it in the logs and move on.
             count(PaymentMetric.PARKED_WEBHOOKS_REFUSED)
-            if not isinstance(refusal, WebhookNotAuthenticated):  # its caller proved it is Taramoney
-                count(PaymentMetric.AUTHENTIC_WEBHOOKS_REFUSED)
+            refused = {"code": refusal.code, "detail": refusal.detail}
+            if isinstance(refusal, WebhookNotAuthenticated):  # a forgery: its text is not worth an ERROR line
+                logger.warning("Parked webhook cannot be applied", extra=refused)
+                return
+            # Its caller proved it is Taramoney, which never calls again: the payload is kept here.
+            logger.error("Parked webhook cannot be applied", extra={**refused, "payload": parked.payload})
+            count(PaymentMetric.AUTHENTIC_WEBHOOKS_REFUSED)
             return
         logger.info("Parked webhook applied", extra={"outcome": result.outcome.value})
         count(PaymentMetric.PARKED_WEBHOOKS_APPLIED)

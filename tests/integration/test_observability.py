@@ -183,3 +183,4 @@ def test_a_refused_webhook_with_a_valid_token_is_kept_in_an_error_line_and_count
     assert {name: payload[name] for name in changes} == changes
     assert payload["status"] == "SUCCESS"
     assert payload["phoneNumber"] == "655***456"
+    assert TEST_BUSINESS_ID not in output.text  # a merchant secret, though the payload carries it

@@ -99,6 +99,7 @@ def test_a_forged_webhook_parked_without_the_secret_is_never_applied(
     assert "deliveries" not in stored_item()  # type: ignore[operator]
     assert output.metric_total("ParkedWebhooksRefused") == 1
     assert output.metric_total("AuthenticWebhooksRefused") == 0  # a forgery does not alarm
+    assert [line["level"] for line in output.log_lines if "payload" in line] == []  # nor fills ERROR lines
 
 
 def test_a_webhook_for_another_business_parked_without_the_secret_is_never_applied(

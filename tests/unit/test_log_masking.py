@@ -36,6 +36,9 @@ def test_a_webhook_address_keeps_its_payment_id_and_loses_its_token() -> None:
 def test_phone_numbers_are_masked_however_they_are_spelled() -> None:
     for spelled in ("655123456", "+237 655 12 34 56", "00237655123456", "655.12.34.56", "00 237 655-123-456"):
         assert mask_log_line(f"number {spelled}!") == "number 655***456!", spelled
+    # every spelling the webhook's parser accepts (runs of separators), and a form-encoded one
+    for spelled in ("655  123  456", "655 - 12 - 34 - 56", "+237--655123456", "655+123+456", "%2B237655123456"):
+        assert mask_log_line(f"phoneNumber={spelled}&") == "phoneNumber=655***456&", spelled
     # ids, hashes, dates and durations are left alone
     for text in ("id abc655123456", "5e1c7a10-0b2d-4f1e-9c53", "2026-11-28 11:00:03", "took 64.23972099946695 ms"):
         assert mask_log_line(text) == text

@@ -71,8 +71,14 @@ def _credentials_from(secret: object) -> MerchantCredentials:
         )
     except KeyError as error:
         raise RuntimeError(f"the Taramoney secret lacks {error.args[0]}") from None
-    # The business id is no secret (Taramoney echoes it in every webhook); the rest never shows in a log.
-    never_log(credentials.api_key, credentials.webhook_signing_key, credentials.webhook_shared_secret)
+    # None shows in a log, the business id included: Taramoney's field notes count it among the
+    # merchant's secrets, and a refused webhook's payload, which carries it, is logged.
+    never_log(
+        credentials.api_key,
+        credentials.business_id,
+        credentials.webhook_signing_key,
+        credentials.webhook_shared_secret,
+    )
     return credentials
 
 

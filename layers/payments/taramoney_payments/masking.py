@@ -18,16 +18,20 @@ from __future__ import annotations
 import re
 
 # A Cameroon mobile number as code or a customer writes it: 6XXXXXXXX, 2376XXXXXXXX,
-# +2376XXXXXXXX or 002376XXXXXXXX, digits grouped by spaces, dots or dashes or not
-# ("+237 655 12 34 56"), not glued to other letters or digits (ids, hashes). In a JSON line,
-# after an escape that ends in a letter (``\n``, ``\t``, ``\u00e9``) a number is not glued to it.
+# +2376XXXXXXXX or 002376XXXXXXXX, digits grouped by runs of spaces, dots or dashes or not
+# ("+237 655 12 34 56", "655 - 12 - 34 - 56": every spelling the webhook's parser accepts),
+# or by ``+`` and led by ``%2B`` as a form-encoded body writes them; not glued to other
+# letters or digits (ids, hashes). In a JSON line, after an escape that ends in a letter
+# (``\n``, ``\t``, ``\u00e9``) a number is not glued to it. The separator runs are possessive
+# (``*+``): a long run without a digit after it is not tried again, character by character.
+_SEPARATORS = r"[ .+-]*+"
 _CAMEROON_MOBILE_IN_TEXT = re.compile(
     r"(?:(?<![\w.+-])|(?<=\\[nrtbf])|(?<=\\u[0-9a-fA-F]{4}))"
-    r"(?:(?:\+|00)[ .-]?)?(?:237[ .-]?)?6(?:[ .-]?\d){8}(?![\w-])"
+    rf"(?:(?:\+|00|%2[Bb]){_SEPARATORS})?(?:237{_SEPARATORS})?6(?:{_SEPARATORS}\d){{8}}(?![\w-])"
 )
 # What every such number ends with. Searching for it first is about 15 times faster on a log
 # line without one (most lines): it starts with a literal, so the regex engine skips ahead.
-_MOBILE_NUMBER_TAIL = re.compile(r"6(?:[ .-]?\d){8}")
+_MOBILE_NUMBER_TAIL = re.compile(rf"6(?:{_SEPARATORS}\d){{8}}")
 # A webhook address: our payment id, then its token (43 URL-safe characters; shorter forgeries too),
 # its slashes as they are, escaped (``\/``, as PHP writes JSON, then doubled in a JSON log line),
 # escaped as a code point (``\u002F``), URL-encoded (``%2F``, the address as a form or query
