@@ -13,6 +13,7 @@ from taramoney_payments.aws import aws_client, fail_fast_aws_client
 from taramoney_payments.models import PaymentStatus
 from taramoney_payments.settlement import DEFAULT_FAILURE_REASON
 from taramoney_payments.webhook_payload import MAX_WEBHOOK_BYTES
+from tests.captured_output import Output, follow_stdout
 from tests.conftest import reset_service_caches
 from tests.integration.webhook_support import (
     PAYMENT_ID,
@@ -228,18 +229,27 @@ def shared_secret(function_env: dict[str, str]) -> str:
 
 @pytest.mark.parametrize("header", [None, "", "dashboard-shared-secret-41", "DASHBOARD-SHARED-SECRET-42"])
 def test_a_missing_or_wrong_shared_secret_is_refused(
-    webhook: Any, shared_secret: str, dynamodb_calls: list[str], header: str | None
+    webhook: Any,
+    shared_secret: str,
+    dynamodb_calls: list[str],
+    header: str | None,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # given
     add_pending_payment()
     dynamodb_calls.clear()
     headers = {} if header is None else {"tara-webhook-secret": header}
     # when
-    status, _ = deliver(webhook, webhook_event("success", headers=headers))
+    with follow_stdout():
+        capsys.readouterr()
+        status, _ = deliver(webhook, webhook_event("success", headers=headers))
+        output = Output(capsys.readouterr().out)
     # then
     assert status == 401
     assert dynamodb_calls == []
     assert stored_item()["status"] == "PENDING"  # type: ignore[index]
+    # and, the address token being right, it alarms: most likely the dashboard's secret differs from ours
+    assert output.metric_total("AuthenticWebhooksRefused") == 1
 
 
 def test_the_right_shared_secret_is_accepted(webhook: Any, shared_secret: str) -> None:

@@ -95,6 +95,16 @@ class WebhookNotAuthenticated(PaymentError):
     status, code, title = HTTPStatus.UNAUTHORIZED, "UNAUTHENTICATED", "Webhook not authenticated"
 
 
+class SharedSecretMismatch(PaymentError):
+    """A valid address token without the shared secret set here: answered as any unauthenticated call.
+
+    Not a ``WebhookNotAuthenticated``: the token proves the caller holds the address Taramoney
+    was given, so this is most likely Taramoney with a dashboard secret that differs from ours.
+    """
+
+    status, code, title = HTTPStatus.UNAUTHORIZED, "UNAUTHENTICATED", "Webhook not authenticated"
+
+
 class InvalidWebhookPayload(PaymentError):
     status, code, title = HTTPStatus.BAD_REQUEST, "INVALID_PAYLOAD", "Invalid webhook payload"
 

@@ -8,7 +8,8 @@ table fails, the accepted payload is parked on a queue and still answered 200: T
 never retries, so a payload we accepted must not be lost. If the secret cannot be read,
 a well-formed payload is parked unverified and its caller checked before it is applied
 (``check_parked_caller``). Only if parking fails too is the answer an error (500).
-A call with a valid address token that is refused all the same (400, 403, 404, 409) is
+A call with a valid address token that is refused all the same (a shared secret that
+differs from ours: 401; 400, 403, 404, 409) is
 Taramoney's last word on a payment: its payload goes into an ERROR line and
 ``AuthenticWebhooksRefused`` counts it, which alarms at once.
 """
@@ -32,6 +33,7 @@ from .errors import (
     MethodNotAllowed,
     PayloadTooLarge,
     PaymentError,
+    SharedSecretMismatch,
     WebhookNotAuthenticated,
     WebhookNotStored,
 )
@@ -150,7 +152,8 @@ class WebhookReceiver:
     def _apply(
         self, request: WebhookRequest, payment_id: str, credentials: MerchantCredentials, received_at: datetime
     ) -> WebhookReceipt:
-        """Settle an authenticated webhook, or park it if the table fails; raises a ``PaymentError`` to refuse it."""
+        """Settle a webhook whose token is valid, or park it if the table fails; a ``PaymentError`` refuses it."""
+        _check_shared_secret(request, payment_id, credentials)
         payload = read_webhook_payload(request.body)
         if not hmac.compare_digest(payload.business_id.encode(), credentials.business_id.encode()):
             logger.warning("Webhook for another business refused")
@@ -254,24 +257,31 @@ def _claimed_address(path: str) -> tuple[str, str]:
 
 
 def _authenticate(request: WebhookRequest, payment_id: str, token: str, credentials: MerchantCredentials) -> None:
-    """Refuse (401) unless the address token (and the shared secret, if one is set) proves the caller."""
+    """Refuse (401) unless the address token proves the caller."""
     if not token_is_valid(payment_id, token, credentials.webhook_signing_key):
         logger.warning("Webhook refused: wrong token", extra={"claimed_payment_id": payment_id})
         raise WebhookNotAuthenticated("The webhook address is not valid")
+
+
+def _check_shared_secret(request: WebhookRequest, payment_id: str, credentials: MerchantCredentials) -> None:
+    """Refuse (401) a caller with a valid token but without the shared secret, if one is set."""
     expected_secret = credentials.webhook_shared_secret
     if expected_secret is not None:
         given = request.headers.get(SHARED_SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), expected_secret.encode()):
             logger.warning("Webhook refused: missing or wrong shared secret", extra={"payment_id": payment_id})
-            raise WebhookNotAuthenticated("The webhook address is not valid")
+            raise SharedSecretMismatch("The webhook address is not valid")
 
 
 def check_parked_caller(parked: ParkedWebhook, payload: WebhookPayload, credentials: MerchantCredentials) -> None:
     """The checks ``receive`` could not make when it parked a webhook unverified; raises as it would have."""
     expected_token = webhook_token(parked.payment_id, credentials.webhook_signing_key)
-    if not parked.proves(address_token=expected_token, shared_secret=credentials.webhook_shared_secret):
-        logger.warning("Parked webhook refused: wrong token or shared secret")
+    if not parked.proves(address_token=expected_token, shared_secret=None):
+        logger.warning("Parked webhook refused: wrong token")
         raise WebhookNotAuthenticated("The webhook address is not valid")
+    if not parked.proves(address_token=expected_token, shared_secret=credentials.webhook_shared_secret):
+        logger.warning("Parked webhook refused: missing or wrong shared secret")
+        raise SharedSecretMismatch("The webhook address is not valid")
     if not hmac.compare_digest(payload.business_id.encode(), credentials.business_id.encode()):
         logger.warning("Parked webhook for another business refused")
         raise ForeignBusiness("The businessId is not this merchant's", payment_id=parked.payment_id)
