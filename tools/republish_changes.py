@@ -21,18 +21,25 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 BATCH_SIZE = 10  # the event source mapping's BatchSize, and what one PutEvents call takes
 HIDDEN_SECONDS = 600  # a message being handled, or kept, is not received again meanwhile
 EMPTY_PAGES_LIMIT = 100  # pages without records before a range's end is taken as gone
+EMPTY_PAGE_PAUSE_SECONDS = 0.2
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 Say = Callable[[str], None]
+
+
+class NotAnnounced(RuntimeError):
+    """Some changes of a batch are still unannounced; its message stays on the queue."""
 
 
 @dataclass(frozen=True)
@@ -41,20 +48,21 @@ class GivenUpBatch:
 
     stream_arn: str
     shard_id: str
-    first: int
-    last: int
+    first: str  # sequence numbers as the stream writes them; compared as the integers they are
+    last: str
 
     @classmethod
     def from_message(cls, body: str) -> GivenUpBatch:
-        info = json.loads(body)["DDBStreamBatchInfo"]
-        return cls(info["streamArn"], info["shardId"], int(info["startSequenceNumber"]), int(info["endSequenceNumber"]))
+        try:
+            info = json.loads(body)["DDBStreamBatchInfo"]
+            batch = cls(info["streamArn"], info["shardId"], info["startSequenceNumber"], info["endSequenceNumber"])
+            int(batch.first), int(batch.last)
+        except (ValueError, TypeError, KeyError) as error:
+            raise NotAnnounced(f"not a message of a stream batch given up on: {body[:200]!r}") from error
+        return batch
 
     def __str__(self) -> str:
         return f"{self.shard_id} {self.first}..{self.last}"
-
-
-class NotAnnounced(RuntimeError):
-    """Some changes of a batch are still unannounced; its message stays on the queue."""
 
 
 def batch_records(streams: Any, batch: GivenUpBatch) -> list[dict[str, Any]]:
@@ -64,24 +72,28 @@ def batch_records(streams: Any, batch: GivenUpBatch) -> list[dict[str, Any]]:
             StreamArn=batch.stream_arn,
             ShardId=batch.shard_id,
             ShardIteratorType="AT_SEQUENCE_NUMBER",
-            SequenceNumber=str(batch.first),
+            SequenceNumber=batch.first,
         )["ShardIterator"]
     except streams.exceptions.TrimmedDataAccessException as error:
         raise NotAnnounced("the stream no longer holds these records (written over 24 hours ago)") from error
     records: list[dict[str, Any]] = []
-    empty_pages = 0
-    while iterator and empty_pages < EMPTY_PAGES_LIMIT:
+    last, empty_pages = int(batch.last), 0
+    while iterator:
         answer = streams.get_records(ShardIterator=iterator)
-        empty_pages = 0 if answer["Records"] else empty_pages + 1
         for record in answer["Records"]:
             sequence = int(record["dynamodb"]["SequenceNumber"])
-            if sequence > batch.last:
+            if sequence > last:
                 return records
             records.append(as_lambda_delivers(record, batch.stream_arn))
-            if sequence == batch.last:
+            if sequence == last:
                 return records
+        empty_pages = 0 if answer["Records"] else empty_pages + 1
+        if empty_pages == EMPTY_PAGES_LIMIT:
+            raise NotAnnounced(f"{EMPTY_PAGES_LIMIT} empty pages in a row before the range's last record")
+        if empty_pages:
+            time.sleep(EMPTY_PAGE_PAUSE_SECONDS)  # the publisher's own mapping reads this shard too
         iterator = answer.get("NextShardIterator")
-    raise NotAnnounced(f"the stream ended before the range's last record ({len(records)} read)")
+    raise NotAnnounced(f"the shard closed before the range's last record ({len(records)} read)")
 
 
 def republish(batch: GivenUpBatch, streams: Any, invoke: Invoke) -> int:
@@ -104,12 +116,12 @@ def drain(sqs: Any, queue_url: str, streams: Any, invoke: Invoke, say: Say) -> i
         if not messages:
             break
         for message in messages:
-            batch = GivenUpBatch.from_message(message["Body"])
             try:
+                batch = GivenUpBatch.from_message(message["Body"])
                 count = republish(batch, streams, invoke)
-            except NotAnnounced as reason:
+            except (NotAnnounced, ClientError, BotoCoreError) as reason:
                 kept += 1
-                say(f"kept {batch}: {reason}")
+                say(f"kept message {message['MessageId']}: {reason}")
                 continue
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             announced += 1

@@ -102,6 +102,30 @@ def test_a_range_the_publisher_does_not_announce_stays_on_the_queue(world: World
 
     # then it says so, fails, and the message waits on the queue for another try
     assert status == 1
-    assert said[0].startswith("kept ")
+    assert said[0].startswith("kept message ")
     assert "the publisher answered" in said[0]
     assert messages_left(world, failures) == 1
+
+
+def test_a_message_that_cannot_be_read_is_kept_and_the_others_are_handled(world: World, aws: Stack) -> None:
+    # given a message that names no stream batch, before one that does
+    settled, records = settled_among_other_writes(world, 1)
+    failures = aws.refs["EventPublisherFailuresQueue"]
+    world.sqs.send_message(QueueUrl=failures, MessageBody='{"note": "not from Lambda"}')
+    world.sqs.send_message(QueueUrl=failures, MessageBody=given_up(world, [r for r in records if passes_filter(r)]))
+
+    # when the operator runs the command
+    said: list[str] = []
+    status = drain(
+        world.sqs,
+        failures,
+        world.session.client("dynamodbstreams"),
+        lambda event: world.publisher.lambda_handler(json.loads(as_payload(event)), LambdaContext()),
+        said.append,
+    )
+
+    # then the readable one is announced and deleted, the other kept, and the command fails
+    assert status == 1
+    assert [event["detail"]["eventId"] for event in world.queued_events()] == [f"{settled[0]}:SUCCESS"]
+    assert messages_left(world, failures) == 1
+    assert said[-1] == "1 batches announced and deleted, 1 kept on the queue"
