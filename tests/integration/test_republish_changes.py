@@ -13,7 +13,7 @@ from tests.dynamodb_stream import passes_filter
 from tests.integration.test_payment_events import World
 from tests.lambda_runtime import LambdaContext, load_handler_module
 from tests.payment_writes import new_payment, settle_as_webhook, store_pending
-from tools.republish_changes import BATCH_SIZE, as_payload, drain
+from tools.republish_changes import BATCH_SIZE, Invoke, as_payload, drain
 
 
 @pytest.fixture
@@ -50,6 +50,18 @@ def settled_among_other_writes(world: World, count: int) -> tuple[list[str], lis
     return settled, world.stream.new_records()
 
 
+def run_command(world: World, failures: str, invoke: Invoke | None = None) -> tuple[int, list[str]]:
+    """What the command returns and says; the publisher invoked as Lambda would invoke it, unless told."""
+
+    def publisher(event: dict[str, Any]) -> dict[str, Any]:
+        answer: dict[str, Any] = world.publisher.lambda_handler(json.loads(as_payload(event)), LambdaContext())
+        return answer
+
+    said: list[str] = []
+    status = drain(world.sqs, failures, world.session.client("dynamodbstreams"), invoke or publisher, said.append)
+    return status, said
+
+
 def messages_left(world: World, queue_url: str) -> int:
     names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     attributes = world.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
@@ -67,14 +79,7 @@ def test_every_change_of_a_given_up_range_is_announced_and_its_message_deleted(w
     world.sqs.send_message(QueueUrl=failures, MessageBody=given_up(world, changes))
 
     # when the operator runs the command, the publisher invoked as Lambda would be
-    said: list[str] = []
-    status = drain(
-        world.sqs,
-        failures,
-        world.session.client("dynamodbstreams"),
-        lambda event: world.publisher.lambda_handler(json.loads(as_payload(event)), LambdaContext()),
-        said.append,
-    )
+    status, said = run_command(world, failures)
 
     # then each payment is announced, once, and the message is gone
     assert status == 0
@@ -91,13 +96,10 @@ def test_a_range_the_publisher_does_not_announce_stays_on_the_queue(world: World
     world.sqs.send_message(QueueUrl=failures, MessageBody=given_up(world, [r for r in records if passes_filter(r)]))
 
     # when the operator runs the command
-    said: list[str] = []
-    status = drain(
-        world.sqs,
+    status, said = run_command(
+        world,
         failures,
-        world.session.client("dynamodbstreams"),
         lambda event: {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["dynamodb"]["SequenceNumber"]}]},
-        said.append,
     )
 
     # then it says so, fails, and the message waits on the queue for another try
@@ -115,14 +117,7 @@ def test_a_message_that_cannot_be_read_is_kept_and_the_others_are_handled(world:
     world.sqs.send_message(QueueUrl=failures, MessageBody=given_up(world, [r for r in records if passes_filter(r)]))
 
     # when the operator runs the command
-    said: list[str] = []
-    status = drain(
-        world.sqs,
-        failures,
-        world.session.client("dynamodbstreams"),
-        lambda event: world.publisher.lambda_handler(json.loads(as_payload(event)), LambdaContext()),
-        said.append,
-    )
+    status, said = run_command(world, failures)
 
     # then the readable one is announced and deleted, the other kept, and the command fails
     assert status == 1
