@@ -8,10 +8,10 @@ table fails, the accepted payload is parked on a queue and still answered 200: T
 never retries, so a payload we accepted must not be lost. If the secret cannot be read,
 a well-formed payload is parked unverified and its caller checked before it is applied
 (``check_parked_caller``). Only if parking fails too is the answer an error (500).
-A call with a valid address token that is refused all the same (a shared secret that
-differs from ours: 401; 400, 403, 404, 409) is
-Taramoney's last word on a payment: its payload goes into an ERROR line and
-``AuthenticWebhooksRefused`` counts it, which alarms at once.
+A call with a valid address token that is refused all the same (401 for a shared secret
+that differs from ours; 400, 403, 404, 409) is Taramoney's last word on a payment: its
+payload goes into an ERROR line and ``AuthenticWebhooksRefused`` counts it, which alarms
+at once.
 """
 
 from __future__ import annotations
