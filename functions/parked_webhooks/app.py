@@ -28,7 +28,7 @@ from taramoney_payments.parking import ParkedWebhook
 from taramoney_payments.services import payment_repository
 from taramoney_payments.settlement import Delivery, settle
 from taramoney_payments.webhook_payload import read_webhook_payload
-from taramoney_payments.webhook_receiver import check_parked_caller
+from taramoney_payments.webhook_receiver import check_parked_caller, keep_authentic_refusal
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -50,13 +50,12 @@ def apply_parked(record: SQSRecord) -> None:
         except PaymentError as refusal:
             # Retrying cannot change this answer: keep it in the logs and move on.
             count(PaymentMetric.PARKED_WEBHOOKS_REFUSED)
-            refused = {"code": refusal.code, "detail": refusal.detail}
             if isinstance(refusal, WebhookNotAuthenticated):  # a forgery: its text is not worth an ERROR line
-                logger.warning("Parked webhook cannot be applied", extra=refused)
+                logger.warning(
+                    "Parked webhook cannot be applied", extra={"code": refusal.code, "detail": refusal.detail}
+                )
                 return
-            # Its caller proved it is Taramoney, which never calls again: the payload is kept here.
-            logger.error("Parked webhook cannot be applied", extra={**refused, "payload": parked.payload})
-            count(PaymentMetric.AUTHENTIC_WEBHOOKS_REFUSED)
+            keep_authentic_refusal("Parked webhook cannot be applied", refusal, parked.payload)
             return
         logger.info("Parked webhook applied", extra={"outcome": result.outcome.value})
         count(PaymentMetric.PARKED_WEBHOOKS_APPLIED)

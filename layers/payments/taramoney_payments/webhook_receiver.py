@@ -140,12 +140,10 @@ class WebhookReceiver:
         except WebhookNotStored:
             raise
         except PaymentError as refusal:
-            # The address token is valid: Taramoney (or whoever holds the address) called, and it
-            # never calls again. What it said is kept in this line, and an alarm asks for a look.
-            count(PaymentMetric.AUTHENTIC_WEBHOOKS_REFUSED)
-            logger.error(
+            keep_authentic_refusal(
                 "Webhook with a valid address token refused; its payload is kept in this line",
-                extra={"code": refusal.code, "payload": request.body.decode("utf-8", errors="replace")},
+                refusal,
+                request.body.decode("utf-8", errors="replace"),
             )
             raise
 
@@ -271,6 +269,16 @@ def _check_shared_secret(request: WebhookRequest, payment_id: str, credentials: 
         if not hmac.compare_digest(given.encode(), expected_secret.encode()):
             logger.warning("Webhook refused: missing or wrong shared secret", extra={"payment_id": payment_id})
             raise SharedSecretMismatch("The webhook address is not valid")
+
+
+def keep_authentic_refusal(message: str, refusal: PaymentError, payload: str) -> None:
+    """Log and count a refused webhook whose address token was valid, at once or once parked.
+
+    Taramoney (or whoever holds the address) called, and it never calls again: what it said
+    is kept in this ERROR line, masked, and ``AuthenticWebhooksRefused`` alarms.
+    """
+    count(PaymentMetric.AUTHENTIC_WEBHOOKS_REFUSED)
+    logger.error(message, extra={"code": refusal.code, "detail": refusal.detail, "payload": payload})
 
 
 def check_parked_caller(parked: ParkedWebhook, payload: WebhookPayload, credentials: MerchantCredentials) -> None:
