@@ -12,6 +12,7 @@ import time
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+from taramoney_payments.initiation import NOT_DELIVERED_REASON
 from tests.browser.conftest import ApiRequests, CheckoutSite, save_screenshot
 
 pytestmark = pytest.mark.browser
@@ -307,6 +308,12 @@ def fulfil_problem(route: Route, status: int, code: str, **extra: object) -> Non
     route.fulfill(status=status, content_type="application/problem+json", body=json.dumps(body))
 
 
+def payment_view(payment_id: str, phone_number: str, **fields: object) -> dict[str, object]:
+    """What ``GET /payments/{id}`` answers for a 1 500 FCFA T-shirt: PENDING, no code, unless ``fields`` say."""
+    view = {"paymentId": payment_id, "status": "PENDING", "productName": "T-shirt", "productPrice": 1500}
+    return {**view, "phoneNumber": phone_number, "vendor": None, "ussdCode": None, **fields}
+
+
 @pytest.mark.parametrize(("status", "code", "message"), PROBLEMS, ids=[code for _, code, _ in PROBLEMS])
 def test_each_refusal_of_the_api_has_a_clear_message(
     page: Page, site: CheckoutSite, product_id: str, success_number: str, status: int, code: str, message: str
@@ -360,16 +367,9 @@ def test_a_payment_the_provider_rejects_shows_the_operators_reason(
 ):
     # given a provider that refuses the order at once
     payment_id = "rejected-payment-id"
-    view = {
-        "paymentId": payment_id,
-        "status": "FAILURE",
-        "productName": "T-shirt",
-        "productPrice": 1500,
-        "phoneNumber": success_number,
-        "vendor": "ORANGE_CAMEROON",
-        "ussdCode": None,
-        "failureReason": "Solde insuffisant",
-    }
+    view = payment_view(
+        payment_id, success_number, status="FAILURE", vendor="ORANGE_CAMEROON", failureReason="Solde insuffisant"
+    )
     page.route(
         f"{site.api_url}/payments",
         lambda route: fulfil_problem(route, 502, "PROVIDER_REJECTED", paymentId=payment_id),
@@ -393,15 +393,7 @@ def test_a_provider_slow_to_answer_leaves_the_payment_watched(
 ):
     # given a provider that timed out: the payment exists, PENDING, without a code to show
     payment_id = "slow-payment-id"
-    view = {
-        "paymentId": payment_id,
-        "status": "PENDING",
-        "productName": "T-shirt",
-        "productPrice": 1500,
-        "phoneNumber": success_number,
-        "vendor": None,
-        "ussdCode": None,
-    }
+    view = payment_view(payment_id, success_number)
     page.route(
         f"{site.api_url}/payments",
         lambda route: fulfil_problem(route, 504, "PROVIDER_UNAVAILABLE", paymentId=payment_id),
@@ -426,15 +418,7 @@ def test_a_provider_timeout_never_invites_a_second_payment(
     # given a provider that timed out (the order may have reached it), then a payment the
     # customer confirms: the page's first read of it is lost on the way, or already says so
     payment_id = "timed-out-payment-id"
-    paid = {
-        "paymentId": payment_id,
-        "status": "SUCCESS",
-        "productName": "T-shirt",
-        "productPrice": 1500,
-        "phoneNumber": success_number,
-        "vendor": "ORANGE_CAMEROON",
-        "ussdCode": None,
-    }
+    paid = payment_view(payment_id, success_number, status="SUCCESS", vendor="ORANGE_CAMEROON")
     reads = []
 
     def read_payment(route: Route) -> None:
@@ -458,6 +442,56 @@ def test_a_provider_timeout_never_invites_a_second_payment(
     # then the page follows that payment to its outcome, and never says nothing was paid
     expect(page.get_by_role("heading", name="Payment received", exact=True)).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
     assert page.get_by_text(re.compile("No payment was made")).count() == 0
+    assert len(api_requests.posts) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "failure_reason", "said"),
+    [
+        (
+            502,
+            NOT_DELIVERED_REASON,  # the API's reason for an order that never left: the page must know it
+            "The mobile money service is not answering right now. No payment was made: try again in a few minutes.",
+        ),
+        (504, "Transaction refusée par le client", None),
+    ],
+    ids=["never sent", "refused by the customer"],
+)
+def test_a_payment_failed_after_a_provider_error_is_told_as_it_ended(
+    page: Page,
+    site: CheckoutSite,
+    api_requests: ApiRequests,
+    product_id: str,
+    success_number: str,
+    status: int,
+    failure_reason: str,
+    said: str | None,
+):
+    # given a provider error naming a payment that has failed by the time the page reads it:
+    # closed because the order never reached the operator (502), or, after a time-out (504),
+    # refused on the phone meanwhile
+    payment_id = "failed-after-an-error-id"
+    failed = payment_view(payment_id, success_number, status="FAILURE", failureReason=failure_reason)
+    page.route(
+        f"{site.api_url}/payments",
+        lambda route: fulfil_problem(route, status, "PROVIDER_UNAVAILABLE", paymentId=payment_id),
+    )
+    page.route(f"{site.api_url}/payments/{payment_id}", lambda route: route.fulfill(json=failed))
+    open_checkout(page, site, product_id, lang="en")
+    page.get_by_label("Orange Money or MTN MoMo number").fill(success_number)
+
+    # when the customer pays
+    page.get_by_role("button", name="Pay FCFA 1,500").click()
+
+    if said is not None:
+        # then an order that never left is said so, and a new attempt may start at once
+        expect(page.get_by_role("alert")).to_have_text(said)
+        expect(page.get_by_role("button", name="Pay FCFA 1,500")).to_be_enabled()
+    else:
+        # then a refusal is the payment's outcome, with the operator's words, not "nothing was paid"
+        expect(page.get_by_role("heading", name="Payment failed", exact=True)).to_be_focused()
+        expect(page.get_by_text(f"The operator said: {failure_reason}")).to_be_visible()
+        assert page.get_by_text(re.compile("No payment was made")).count() == 0
     assert len(api_requests.posts) == 1
 
 

@@ -19,6 +19,8 @@ const POLL_FIRST_DELAY_MS = 1000;
 const POLL_MAX_DELAY_MS = 8000;
 const POLL_BACKOFF = 1.5;
 const IN_PROGRESS_RETRIES = 5;
+// The failureReason of a payment the API closed because its order never reached the operator.
+const NEVER_SENT_REASON = "PROVIDER_UNREACHABLE";
 
 // Prefixes of Cameroon's national plan (9 digits). Numbers are portable: this is a hint,
 // the operator that counts is the one the API answers with (`vendor`).
@@ -630,7 +632,11 @@ export class TaramoneyCheckout extends HTMLElement {
         this.#showPending({ ...asked, paymentId: problem.paymentId, status: "PENDING", vendor: null, ussdCode: null });
         return;
       }
-      // FAILURE: closed before the operator had the order, so nothing was charged: a new attempt may start.
+      if (known.failureReason !== NEVER_SENT_REASON) {
+        this.#finish(known); // the order reached the operator, and failed there (the customer refused, say)
+        return;
+      }
+      // Closed before the operator had the order, so nothing was charged: a new attempt may start.
     }
     // Keep the key after a lost answer or a request still running: the same attempt must not pay twice.
     if (!["network", "REQUEST_IN_PROGRESS"].includes(code) && problem.status < 500) this.#attempt = null;
