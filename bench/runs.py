@@ -58,19 +58,26 @@ def child_environment(spec: FunctionSpec, *, traced: bool = False) -> dict[str, 
 
 
 def run_child(mode: str, env: dict[str, str], events: list[Any] | None = None) -> dict[str, Any]:
+    return run_script(
+        CHILD, f"bench child ({mode})", {**env, "BENCH_MODE": mode, "BENCH_EVENTS": json.dumps(events or [])}
+    )
+
+
+def run_script(script: Path, name: str, env: dict[str, str], timeout: float = 120) -> dict[str, Any]:
+    """Run one of the bench's scripts in a measured interpreter; the JSON it wrote to ``BENCH_RESULT``."""
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         result = Path(folder) / "result.json"
         answer = subprocess.run(  # noqa: S603 - our own interpreter and script
-            [CHILD_PYTHON, str(CHILD)],
-            env={**env, "BENCH_MODE": mode, "BENCH_RESULT": str(result), "BENCH_EVENTS": json.dumps(events or [])},
+            [CHILD_PYTHON, str(script)],
+            env={**env, "BENCH_RESULT": str(result)},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
-            timeout=120,
+            timeout=timeout,
             check=False,
         )
         if answer.returncode != 0 or not result.exists():
-            raise RuntimeError(f"bench child ({mode}) failed:\n{answer.stderr[-3000:]}")
+            raise RuntimeError(f"{name} failed:\n{answer.stderr[-3000:]}")
         loaded: dict[str, Any] = json.loads(result.read_text())
         return loaded
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .environment import BenchStack
-from .runs import CHILD_PYTHON, child_environment
+from .runs import child_environment, run_script
 from .scenarios import FUNCTIONS
 
 WARM_CHILD = Path(__file__).resolve().parent / "warm_child.py"
@@ -27,26 +23,12 @@ def measure_warm_cost(stack: BenchStack, iterations: int, progress: Callable[[st
     for logical_id, folder in FUNCTIONS.items():
         progress(f"warm cost: {logical_id} ({iterations} invocations)")
         env = child_environment(stack.specs[logical_id])
-        with tempfile.TemporaryDirectory(prefix="bench-") as temporary:
-            result = Path(temporary) / "warm.json"
-            env.update(
-                BENCH_FUNCTION=folder,
-                BENCH_ITERATIONS=str(iterations),
-                BENCH_RESULT=str(result),
-                BENCH_SIGNING_KEY=stack.signing_key,
-            )
-            answer = subprocess.run(  # noqa: S603 - our own interpreter and script
-                [CHILD_PYTHON, str(WARM_CHILD)],
-                env={**env, "PATH": os.environ.get("PATH", "")},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-                timeout=600,
-                check=False,
-            )
-            if answer.returncode != 0:
-                raise RuntimeError(f"warm run of {logical_id} failed:\n{answer.stderr[-3000:]}")
-            measured = json.loads(result.read_text())
+        env.update(
+            BENCH_FUNCTION=folder,
+            BENCH_ITERATIONS=str(iterations),
+            BENCH_SIGNING_KEY=stack.signing_key,
+        )
+        measured = run_script(WARM_CHILD, f"warm run of {logical_id}", env, timeout=600)
         for label, times in measured.items():
             handler, floor = times["handler_s"], times["floor_s"]
             own = [total - in_aws for total, in_aws in zip(handler, times["aws_s"], strict=True)]
