@@ -15,6 +15,7 @@ from taramoney_payments.expiry import ExpiryIncomplete, PaymentExpirer
 from taramoney_payments.models import Payment, PaymentStatus
 from taramoney_payments.reconciliation import ProviderVerdict, Reconciler, TaramoneyStatusClient
 from taramoney_payments.repository import PaymentRepository
+from taramoney_payments.services import settle_from_provider
 from tests.payment_writes import new_payment, store_pending
 
 CREDENTIALS = MerchantCredentials(api_key="key", business_id="business", webhook_signing_key="signing")
@@ -126,3 +127,22 @@ def test_a_verdict_that_cannot_be_applied_leaves_the_payment_pending_for_the_nex
     with pytest.raises(ExpiryIncomplete):
         PaymentExpirer(repository, max_per_run=10, reconciler=reconciler).expire_due()
     assert repository.get(payment.payment_id).status is PaymentStatus.PENDING  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("message", "failure_reason"),
+    [("Solde insuffisant", "Solde insuffisant"), ("", "PROVIDER_REPORTED_FAILURE")],
+    ids=["with Taramoney's words", "without"],
+)
+def test_a_failure_taramoney_reports_says_why_as_a_webhook_would(
+    repository: PaymentRepository, message: str, failure_reason: str
+) -> None:
+    # given an overdue payment Taramoney's status look-up says failed, with or without a message
+    payment = overdue(repository)
+    verdict = ProviderVerdict(status=PaymentStatus.FAILURE, message=message, answer={"status": "FAILURE"})
+    # when the verdict is applied
+    settle_from_provider(payment, verdict)
+    # then the payment failed, and says why: a failure is never left without a reason
+    failed = repository.get(payment.payment_id)
+    assert failed is not None
+    assert (failed.status, failed.failure_reason) == (PaymentStatus.FAILURE, failure_reason)

@@ -81,13 +81,14 @@ def settle_from_provider(payment: Payment, verdict: ProviderVerdict) -> None:
     """Apply what Taramoney's status endpoint says through the webhook's own settlement code."""
     from .clock import utc_now
     from .models import PaymentStatus
-    from .settlement import Delivery, settle
+    from .settlement import DEFAULT_FAILURE_REASON, Delivery, settle
 
     now = utc_now()
+    failed = verdict.status is PaymentStatus.FAILURE
     delivery = Delivery(
         status=verdict.status,
         received_at=now,
-        failure_reason=verdict.message or None if verdict.status is PaymentStatus.FAILURE else None,
+        failure_reason=(verdict.message or DEFAULT_FAILURE_REASON) if failed else None,  # as a webhook's
         raw_payload=json.dumps(verdict.answer, default=str),
         source="reconciliation",
     )
