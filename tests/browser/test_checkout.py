@@ -453,9 +453,10 @@ def test_a_provider_timeout_never_invites_a_second_payment(
             NOT_DELIVERED_REASON,  # the API's reason for an order that never left: the page must know it
             "The mobile money service is not answering right now. No payment was made: try again in a few minutes.",
         ),
+        (502, "Transaction refusée par le client", None),
         (504, "Transaction refusée par le client", None),
     ],
-    ids=["never sent", "refused by the customer"],
+    ids=["never sent", "refused after an unusable answer", "refused after a time-out"],
 )
 def test_a_payment_failed_after_a_provider_error_is_told_as_it_ended(
     page: Page,
@@ -468,8 +469,8 @@ def test_a_payment_failed_after_a_provider_error_is_told_as_it_ended(
     said: str | None,
 ):
     # given a provider error naming a payment that has failed by the time the page reads it:
-    # closed because the order never reached the operator (502), or, after a time-out (504),
-    # refused on the phone meanwhile
+    # closed because the order never reached the operator, or refused on the phone meanwhile
+    # (after an unusable answer, 502, or a time-out, 504): the reason tells them apart
     payment_id = "failed-after-an-error-id"
     failed = payment_view(payment_id, success_number, status="FAILURE", failureReason=failure_reason)
     page.route(
