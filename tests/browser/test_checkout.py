@@ -96,6 +96,30 @@ def test_a_failed_payment_is_reported_in_english(
     assert len(api_requests.posts) == 1
 
 
+def test_a_failed_payment_that_succeeds_after_all_is_not_paid_twice(
+    page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str
+):
+    # given a payment the operator refused, as the page shows it
+    open_checkout(page, site, product_id, lang="en")
+    page.get_by_label("Orange Money or MTN MoMo number").fill(site.failure_number)
+    page.get_by_role("button", name="Pay FCFA 1,500").click()
+    expect(page.get_by_role("heading", name="Payment failed", exact=True)).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
+
+    # and then the money moved after all: the API reads the payment SUCCESS now
+    def paid_after_all(route: Route) -> None:
+        view = route.fetch().json()
+        route.fulfill(json={**view, "status": "SUCCESS", "failureReason": None})
+
+    page.route(re.compile(re.escape(site.api_url) + r"/payments/.+"), paid_after_all)
+
+    # when the customer presses "Try again"
+    page.get_by_role("button", name="Try again").click()
+
+    # then they see the payment received, and no second payment is started
+    expect(page.get_by_role("heading", name="Payment received", exact=True)).to_be_focused()
+    assert len(api_requests.posts) == 1
+
+
 @pytest.mark.parametrize(
     ("typed", "message"),
     [

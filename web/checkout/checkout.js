@@ -333,7 +333,7 @@ export class TaramoneyCheckout extends HTMLElement {
       this.#start();
     });
     this.#el.phone.addEventListener("input", () => this.#onPhoneInput());
-    this.#el.again.addEventListener("click", () => this.#restart());
+    this.#el.again.addEventListener("click", () => this.#startAgain());
   }
 
   // Back on the page after dialling: ask at once rather than at the end of a long backoff.
@@ -715,6 +715,22 @@ export class TaramoneyCheckout extends HTMLElement {
     this.#statusKey = `${phase}Title`;
     this.#setPhase(phase, { focus: "result-title" });
     this.#emit({ success: "succeeded", failure: "failed", expired: "expired" }[phase], payment);
+  }
+
+  // A failed or expired payment may still turn SUCCESS (the money moved after all): it is read
+  // once more before a new attempt, so a customer debited meanwhile sees it rather than pays twice.
+  async #startAgain() {
+    const previous = this.#payment?.paymentId;
+    if (previous) {
+      this.#el.again.disabled = true;
+      const now = await this.#fetchPayment(previous);
+      this.#el.again.disabled = false;
+      if (now?.status === "SUCCESS") {
+        this.#finish(now);
+        return;
+      }
+    }
+    this.#restart();
   }
 
   #restart() {
