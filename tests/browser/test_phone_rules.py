@@ -22,8 +22,8 @@ VENDOR_OF_OPERATOR = {"orange": "ORANGE_CAMEROON", "mtn": "MTN_CAMEROON"}
 
 
 def spellings(national: str, rng: random.Random) -> list[str]:
-    """The forms of SPEC section 3, with separators sprinkled in."""
-    forms = [national, f"+237{national}", f"237{national}", f"00237{national}"]
+    """The forms of SPEC section 3, and +00237 (read as 00237, as phonenumbers does), with separators sprinkled in."""
+    forms = [national, f"+237{national}", f"237{national}", f"00237{national}", f"+00237{national}"]
     out = list(forms)
     for form in forms:
         chars = list(form)

@@ -45,8 +45,9 @@ function nationalDigits(raw) {
   const text = raw.trim();
   if (text === "" || text === "+") return { digits: "" };
   if (!ACCEPTED_CHARACTERS.test(text)) return { reason: "characters" };
-  const digits = text.replace(/[ .-]/g, "");
-  const international = text.startsWith("+") ? digits.slice(1) : digits.startsWith("00") ? digits.slice(2) : null;
+  // "+00" counts as "00", as the API reads it (phonenumbers' rule: no country code starts with 0).
+  const digits = text.replace(/[ .-]/g, "").replace(/^\+0/, "0");
+  const international = digits.startsWith("+") ? digits.slice(1) : digits.startsWith("00") ? digits.slice(2) : null;
   if (international !== null) {
     if ("237".startsWith(international)) return { digits: "" };
     if (!international.startsWith("237")) return { reason: "country" };
