@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from taramoney_payments.observability import logger
 
 
@@ -35,6 +37,16 @@ def follow_stdout() -> Iterator[None]:
         yield
     finally:
         handler.setStream(previous)
+
+
+class Capture:
+    """Each call's stdout, as Lambda would ship it to CloudWatch Logs (the ``capture`` fixture)."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self._capsys = capsys
+
+    def __call__(self) -> Output:
+        return Output(self._capsys.readouterr().out)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ as Powertools prints it in Lambda: JSON log lines and EMF metric blobs.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,7 +17,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from local_stack.resources import Stack
-from tests.captured_output import Output, follow_stdout
+from tests.captured_output import Capture, Output
 from tests.conftest import REGION, TEST_BUSINESS_ID
 from tests.dynamodb_stream import TableStream
 from tests.integration.payments_api_harness import (
@@ -30,23 +29,6 @@ from tests.lambda_runtime import LambdaContext, load_event, load_handler_module
 
 PHONE_AS_TYPED = "+237 655 12 34 56"
 FULL_PHONE_FORMS = ("655123456", "237655123456", PHONE_AS_TYPED)
-
-
-class Capture:
-    """Each call's stdout, as Lambda would ship it to CloudWatch Logs."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
-        self._capsys = capsys
-
-    def __call__(self) -> Output:
-        return Output(self._capsys.readouterr().out)
-
-
-@pytest.fixture
-def capture(capsys: pytest.CaptureFixture[str]) -> Iterator[Capture]:
-    with follow_stdout():
-        capsys.readouterr()  # what fixtures printed is no function's output
-        yield Capture(capsys)
 
 
 @pytest.fixture

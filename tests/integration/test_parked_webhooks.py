@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from taramoney_payments.parking import WebhookParking
 from taramoney_payments.services import payment_repository, webhook_parking, webhook_receiver
-from tests.captured_output import Output, follow_stdout
+from tests.captured_output import Capture
 from tests.integration.webhook_support import PAYMENT_ID, add_pending_payment, deliver, stored_item, webhook_event
 from tests.lambda_runtime import LambdaContext, load_event, load_handler_module
 
@@ -147,7 +147,7 @@ def test_the_parked_payload_is_applied_once_the_table_answers_again(
 
 
 def test_a_parked_payload_that_can_never_apply_is_dropped_not_retried(
-    parked_webhooks: Any, function_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+    parked_webhooks: Any, function_env: dict[str, str], capture: Capture
 ) -> None:
     # given: a parked webhook for a payment that does not exist, and one for a phone that is not the payment's
     add_pending_payment()
@@ -163,10 +163,8 @@ def test_a_parked_payload_that_can_never_apply_is_dropped_not_retried(
         ),
     }
     # when
-    with follow_stdout():
-        capsys.readouterr()
-        answer = parked_webhooks.lambda_handler({"Records": [unknown, other_phone]}, LambdaContext())
-        output = Output(capsys.readouterr().out)
+    answer = parked_webhooks.lambda_handler({"Records": [unknown, other_phone]}, LambdaContext())
+    output = capture()
     # then
     assert answer == {"batchItemFailures": []}
     assert stored_item()["status"] == "PENDING"  # type: ignore[index]
@@ -254,20 +252,19 @@ def test_a_parked_webhook_is_applied_under_the_webhook_requests_correlation_id(
     function_env: dict[str, str],
     table_down: Callable[[str], None],
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    capture: Capture,
 ) -> None:
     # given: a webhook parked during an outage
     add_pending_payment()
     table_down("throttled")
     event = webhook_event("success")
-    with follow_stdout():
-        deliver(webhook, event)
-        parked = Output(capsys.readouterr().out)
-        (record,) = parked_messages(function_env)
-        monkeypatch.undo()
-        # when: the parked-webhooks function applies it
-        parked_webhooks.lambda_handler({"Records": [record]}, LambdaContext())
-        applied = Output(capsys.readouterr().out)
+    deliver(webhook, event)
+    parked = capture()
+    (record,) = parked_messages(function_env)
+    monkeypatch.undo()
+    # when: the parked-webhooks function applies it
+    parked_webhooks.lambda_handler({"Records": [record]}, LambdaContext())
+    applied = capture()
     # then: one search by the webhook's request id finds the parking and the settlement
     request_id = event["requestContext"]["requestId"]
     assert json.loads(record["body"])["correlationId"] == request_id

@@ -13,7 +13,7 @@ from taramoney_payments.aws import aws_client, fail_fast_aws_client
 from taramoney_payments.models import PaymentStatus
 from taramoney_payments.settlement import DEFAULT_FAILURE_REASON
 from taramoney_payments.webhook_payload import MAX_WEBHOOK_BYTES
-from tests.captured_output import Output, follow_stdout
+from tests.captured_output import Capture
 from tests.conftest import reset_service_caches
 from tests.integration.webhook_support import (
     PAYMENT_ID,
@@ -233,17 +233,15 @@ def test_a_missing_or_wrong_shared_secret_is_refused(
     shared_secret: str,
     dynamodb_calls: list[str],
     header: str | None,
-    capsys: pytest.CaptureFixture[str],
+    capture: Capture,
 ) -> None:
     # given
     add_pending_payment()
     dynamodb_calls.clear()
     headers = {} if header is None else {"tara-webhook-secret": header}
     # when
-    with follow_stdout():
-        capsys.readouterr()
-        status, _ = deliver(webhook, webhook_event("success", headers=headers))
-        output = Output(capsys.readouterr().out)
+    status, _ = deliver(webhook, webhook_event("success", headers=headers))
+    output = capture()
     # then
     assert status == 401
     assert dynamodb_calls == []
