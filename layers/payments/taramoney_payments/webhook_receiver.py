@@ -133,7 +133,7 @@ class WebhookReceiver:
             # payload with the caller's proofs, for the parked-webhooks function to check.
             logger.exception("The webhook's secret could not be read; parking the webhook unverified")
             return self._park_unverified(request, payment_id, token, received_at)
-        _authenticate(request, payment_id, token, credentials)
+        _authenticate(payment_id, token, credentials)
         bind_payment(payment_id)
         try:
             return self._apply(request, payment_id, credentials, received_at)
@@ -254,7 +254,7 @@ def _claimed_address(path: str) -> tuple[str, str]:
     return payment_id, token
 
 
-def _authenticate(request: WebhookRequest, payment_id: str, token: str, credentials: MerchantCredentials) -> None:
+def _authenticate(payment_id: str, token: str, credentials: MerchantCredentials) -> None:
     """Refuse (401) unless the address token proves the caller."""
     if not token_is_valid(payment_id, token, credentials.webhook_signing_key):
         logger.warning("Webhook refused: wrong token", extra={"claimed_payment_id": payment_id})
