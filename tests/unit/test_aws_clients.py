@@ -1,0 +1,71 @@
+"""The functions' AWS clients: made without botocore listing every service it has a model for.
+
+botocore's own loader checks a service's name against a listing of its data folder, one
+folder per service (about 440), and does it at every cold start. The functions' loader
+knows the services the stack calls, so a client costs a look into its own service's folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.loaders
+import botocore.session
+import pytest
+from botocore.exceptions import UnknownServiceError
+
+from taramoney_payments import aws
+from tests.conftest import REGION, reset_service_caches
+
+
+@pytest.fixture(autouse=True)
+def fresh_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """As in a new container: no client made, and no model read or folder listed yet."""
+    monkeypatch.setattr(aws, "_SERVICE_MODELS", type(aws._SERVICE_MODELS)())
+    reset_service_caches()
+    yield
+    reset_service_caches()
+
+
+def stock_client(service: str) -> Any:
+    """A client made as ``boto3.client`` makes it, with a loader that has read nothing yet."""
+    core = botocore.session.Session()
+    core.register_component("data_loader", botocore.loaders.Loader())
+    return boto3.Session(botocore_session=core, region_name=REGION).client(service)
+
+
+def folders_listed(monkeypatch: pytest.MonkeyPatch, make_client: Callable[[], Any]) -> set[str]:
+    """The names of the folders making a client lists (botocore looks for models with ``os.listdir``)."""
+    listed: list[str] = []
+    real_listdir = os.listdir
+
+    def listdir(path: Any = ".") -> list[str]:
+        listed.append(path)
+        return real_listdir(path)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "listdir", listdir)
+        make_client()
+    return {Path(path).name for path in listed}
+
+
+@pytest.mark.parametrize("service", aws.CALLED_SERVICES)
+def test_a_client_of_the_functions_lists_only_its_own_service_folder(
+    monkeypatch: pytest.MonkeyPatch, service: str
+) -> None:
+    stock = folders_listed(monkeypatch, lambda: stock_client(service))
+    ours = folders_listed(monkeypatch, lambda: aws.fail_fast_aws_client(service))
+
+    assert len(stock - {service}) > 400  # a folder per service botocore has a model for
+    assert ours == {service}  # the service's own folder (in botocore's data, and boto3's if it has one)
+
+
+def test_a_client_for_a_service_the_stack_does_not_call_is_refused_with_the_ones_it_does() -> None:
+    with pytest.raises(UnknownServiceError) as refused:
+        aws.aws_client("s3")
+
+    assert all(service in str(refused.value) for service in aws.CALLED_SERVICES)
