@@ -50,6 +50,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 # session re-reads botocore's service models from disk. One shared loader keeps that to
 # once per run: the models are read-only data, so no state leaks between tests.
 _shared_loader = botocore.loaders.create_loader()
+BOTOCORE_OWN_DATA_LOADER = botocore.session.Session._register_data_loader  # for a test that needs a fresh one
 
 
 def _register_shared_data_loader(self: botocore.session.Session) -> None:

@@ -13,29 +13,22 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import botocore.loaders
 import botocore.session
 import pytest
 from botocore.exceptions import UnknownServiceError
 
 from taramoney_payments import aws
-from tests.conftest import REGION, reset_service_caches
+from tests.conftest import BOTOCORE_OWN_DATA_LOADER, REGION, reset_service_caches
 
 
 @pytest.fixture(autouse=True)
-def fresh_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """As in a new container: no client made, and no model read or folder listed yet."""
-    monkeypatch.setattr(aws, "_SERVICE_MODELS", type(aws._SERVICE_MODELS)())
+def new_container(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """As in a new container: no client made, and every session with a loader that has read nothing yet
+    (not the one the other tests share)."""
+    monkeypatch.setattr(botocore.session.Session, "_register_data_loader", BOTOCORE_OWN_DATA_LOADER)
     reset_service_caches()
     yield
     reset_service_caches()
-
-
-def stock_client(service: str) -> Any:
-    """A client made as ``boto3.client`` makes it, with a loader that has read nothing yet."""
-    core = botocore.session.Session()
-    core.register_component("data_loader", botocore.loaders.Loader())
-    return boto3.Session(botocore_session=core, region_name=REGION).client(service)
 
 
 def folders_listed(monkeypatch: pytest.MonkeyPatch, make_client: Callable[[], Any]) -> set[str]:
@@ -57,7 +50,7 @@ def folders_listed(monkeypatch: pytest.MonkeyPatch, make_client: Callable[[], An
 def test_a_client_of_the_functions_lists_only_its_own_service_folder(
     monkeypatch: pytest.MonkeyPatch, service: str
 ) -> None:
-    stock = folders_listed(monkeypatch, lambda: stock_client(service))
+    stock = folders_listed(monkeypatch, lambda: boto3.Session(region_name=REGION).client(service))
     ours = folders_listed(monkeypatch, lambda: aws.fail_fast_aws_client(service))
 
     assert len(stock - {service}) > 400  # a folder per service botocore has a model for

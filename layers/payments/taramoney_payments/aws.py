@@ -8,8 +8,9 @@ needs them, and kept for the life of the container.
 The session's model loader knows only the services the stack calls (``CALLED_SERVICES``).
 botocore's own loader checks a service's name by listing every service it has a model
 for: about 440 folders, walked once for the service's API and once for its endpoint
-rules, about 20 ms of every cold start. A client for any other service is refused
-(``UnknownServiceError``): name the service here first.
+rules, 14 to 24 ms of every cold start (measured in paired fresh processes). A client for
+any other service is refused (``UnknownServiceError``): name the service here first.
+botocore's ``AWS_DATA_PATH`` (extra model folders) is not read.
 """
 
 from __future__ import annotations
@@ -59,13 +60,10 @@ class _CalledServicesLoader(Loader):  # type: ignore[misc]  # botocore has no ty
         return list(CALLED_SERVICES)
 
 
-_SERVICE_MODELS = _CalledServicesLoader()  # models read from disk once per container, whatever the sessions
-
-
 @cache
 def _session() -> boto3.session.Session:
     core = botocore.session.get_session()
-    core.register_component("data_loader", _SERVICE_MODELS)
+    core.register_component("data_loader", _CalledServicesLoader())
     return boto3.session.Session(botocore_session=core)
 
 
