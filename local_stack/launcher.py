@@ -66,14 +66,27 @@ def local_stack(state_dir: Path, settings: Mapping[str, str]) -> Iterator[dict[s
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     try:
         while not outputs_file.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise StackDidNotStart(f"the local stack did not start:\n{log_file.read_text()[-5000:]}")
+            if process.poll() is not None:
+                raise _did_not_start(f"it exited with code {process.returncode}", process, log_file)
+            if time.monotonic() > deadline:
+                raise _did_not_start(f"no outputs in {STARTUP_TIMEOUT_SECONDS} s", process, log_file)
             time.sleep(0.2)
         yield json.loads(outputs_file.read_text())
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        _stop(process)
+
+
+def _did_not_start(why: str, process: subprocess.Popen[bytes], log_file: Path) -> StackDidNotStart:
+    _stop(process)  # first, so that the log holds its last words
+    return StackDidNotStart(f"the local stack did not start ({why}):\n{log_file.read_text()[-5000:]}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
