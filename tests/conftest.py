@@ -48,7 +48,8 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 # Every test builds fresh boto3 sessions (as a new Lambda container would), and each new
 # session re-reads botocore's service models from disk. One shared loader keeps that to
-# once per run: the models are read-only data, so no state leaks between tests.
+# once per run: the models are read-only data, so no state leaks between tests. (The
+# functions' session replaces it with a loader of its own: ``taramoney_payments.aws``.)
 _shared_loader = botocore.loaders.create_loader()
 BOTOCORE_OWN_DATA_LOADER = botocore.session.Session._register_data_loader  # for a test that needs a fresh one
 
