@@ -6,7 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from local_stack.resources import Stack
 from tests.captured_output import Capture, follow_stdout
+from tests.integration.payment_events_world import World
+from tests.lambda_runtime import load_handler_module
 
 
 @pytest.fixture
@@ -15,3 +18,9 @@ def capture(capsys: pytest.CaptureFixture[str]) -> Iterator[Capture]:
     with follow_stdout():
         capsys.readouterr()  # what fixtures printed is no function's output
         yield Capture(capsys)
+
+
+@pytest.fixture
+def world(aws: Stack, function_env: dict[str, str]) -> World:
+    """The payment-events stack with the event publisher loaded as Lambda would."""
+    return World(aws, load_handler_module("event_publisher"))

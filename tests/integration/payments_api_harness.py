@@ -22,6 +22,7 @@ import pytest
 from moto.dynamodb.responses import DynamoHandler
 from pytest_httpserver import HTTPServer
 
+from tests.answer_shape import assert_answer_shape
 from tests.lambda_runtime import LambdaContext, load_event, load_handler_module
 
 TARAMONEY_PATH = "/api/tara/cmmobile"
@@ -185,3 +186,11 @@ def serialise_dynamodb_requests(monkeypatch: pytest.MonkeyPatch) -> None:
             return original(self)
 
     monkeypatch.setattr(DynamoHandler, "call_action", call_action)
+
+
+def assert_problem(answer: Answer, status: int, code: str) -> dict[str, Any]:
+    assert answer.status == status, answer.text
+    assert_answer_shape(status, lambda name: answer.headers.get(name.lower()), lambda: answer.json)
+    problem: dict[str, Any] = answer.json
+    assert problem["code"] == code
+    return problem

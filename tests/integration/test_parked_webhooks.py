@@ -13,7 +13,14 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from taramoney_payments.parking import WebhookParking
 from taramoney_payments.services import payment_repository, webhook_parking, webhook_receiver
 from tests.captured_output import Capture
-from tests.integration.webhook_support import PAYMENT_ID, add_pending_payment, deliver, stored_item, webhook_event
+from tests.integration.webhook_support import (
+    PAYMENT_ID,
+    add_pending_payment,
+    deliver,
+    parked_messages,
+    stored_item,
+    webhook_event,
+)
 from tests.lambda_runtime import LambdaContext, load_event, load_handler_module
 
 
@@ -75,24 +82,6 @@ def parking_down(monkeypatch: pytest.MonkeyPatch) -> None:
         lambda: EndpointConnectionError(endpoint_url="https://sqs.eu-west-1.amazonaws.com"),
     )
     monkeypatch.setattr(webhook_receiver(), "_parking", lambda: WebhookParking(failing, parking.queue_url))
-
-
-def parked_messages(function_env: dict[str, str]) -> list[dict[str, Any]]:
-    """The parked queue's messages, as the SQS event source would hand them to the function."""
-    sqs = webhook_parking().client
-    answer = sqs.receive_message(
-        QueueUrl=function_env["PARKED_WEBHOOKS_QUEUE_URL"], MaxNumberOfMessages=10, AttributeNames=["All"]
-    )
-    template = load_event("parked_webhooks/parked_success.json")["Records"][0]
-    return [
-        {
-            **template,
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-        }
-        for message in answer.get("Messages", [])
-    ]
 
 
 @pytest.mark.parametrize("outage", sorted(OUTAGES))

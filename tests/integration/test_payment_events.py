@@ -8,19 +8,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import jsonschema
 import pytest
 
-from local_stack.resources import Stack
 from taramoney_payments.clock import utc_now
 from taramoney_payments.models import PaymentStatus
 from taramoney_payments.outbox import PaymentEventRelay
 from taramoney_payments.publisher import EventBridgePublisher
-from taramoney_payments.repository import PaymentRepository
-from tests.conftest import REGION
-from tests.dynamodb_stream import TableStream
-from tests.lambda_runtime import LambdaContext, load_event, load_handler_module
+from tests.integration.payment_events_world import World
+from tests.lambda_runtime import LambdaContext, load_event
 from tests.payment_writes import new_payment, settle_as_webhook, store_pending, touch
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "events" / "schemas"
@@ -34,41 +30,6 @@ SCHEMA_FILES = {
 def assert_valid_event(message: dict[str, Any]) -> None:
     schema = json.loads((SCHEMAS / SCHEMA_FILES[message["detail-type"]]).read_text())
     jsonschema.Draft4Validator(schema).validate(message)
-
-
-class World:
-    """The test stack seen from outside: the table, its stream, the publisher and the queue."""
-
-    def __init__(self, stack: Stack, publisher: Any) -> None:
-        self.session = boto3.Session(region_name=REGION)
-        self.dynamodb = self.session.client("dynamodb")
-        self.sqs = self.session.client("sqs")
-        self.table = stack.refs["PaymentsTable"]
-        self.bus = stack.refs["PaymentEventBus"]
-        self.queue_url = stack.refs["PaymentEventsQueue"]
-        self.repository = PaymentRepository(self.dynamodb, self.table)
-        self.stream = TableStream(self.session, self.table)
-        self.publisher = publisher
-
-    def deliver_stream(self) -> list[dict[str, Any]]:
-        """Invoke the publisher with what the stream holds since last time; its answers."""
-        return [self.publisher.lambda_handler(batch, LambdaContext()) for batch in self.stream.next_batches()]
-
-    def queued_events(self) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = []
-        while True:
-            answer = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
-            batch = answer.get("Messages", [])
-            if not batch:
-                return messages
-            for message in batch:
-                messages.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
-@pytest.fixture
-def world(aws: Stack, function_env: dict[str, str]) -> World:
-    return World(aws, load_handler_module("event_publisher"))
 
 
 def no_failures(answers: list[dict[str, Any]]) -> bool:

@@ -20,7 +20,6 @@ from werkzeug import Request, Response
 
 from local_stack.resources import Stack
 from taramoney_payments.webhook_tokens import parse_webhook_path, token_is_valid
-from tests.answer_shape import assert_answer_shape
 from tests.captured_output import follow_stdout
 from tests.conftest import TEST_API_KEY, TEST_BUSINESS_ID, TEST_SIGNING_KEY, reset_service_caches
 from tests.integration.payments_api_harness import (
@@ -30,6 +29,7 @@ from tests.integration.payments_api_harness import (
     Answer,
     Api,
     Store,
+    assert_problem,
     payment_body,
     serialise_dynamodb_requests,
 )
@@ -123,14 +123,6 @@ def closed_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
-
-
-def assert_problem(answer: Answer, status: int, code: str) -> dict[str, Any]:
-    assert answer.status == status, answer.text
-    assert_answer_shape(status, lambda name: answer.headers.get(name.lower()), lambda: answer.json)
-    problem: dict[str, Any] = answer.json
-    assert problem["code"] == code
-    return problem
 
 
 # --- 201: a payment started -----------------------------------------------------------------------------

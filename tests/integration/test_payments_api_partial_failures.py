@@ -28,10 +28,10 @@ from tests.integration.payments_api_harness import (
     Answer,
     Api,
     Store,
+    assert_problem,
     payment_body,
 )
 from tests.integration.secrets_outage import watch_secrets_manager
-from tests.integration.test_payments_api import assert_problem
 from tests.integration.webhook_support import force_status
 from tests.lambda_runtime import LambdaContext
 

@@ -5,20 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from local_stack.resources import Stack
 from taramoney_payments.models import PaymentStatus
 from tests.dynamodb_stream import passes_filter
-from tests.integration.test_payment_events import World
-from tests.lambda_runtime import LambdaContext, load_handler_module
+from tests.integration.payment_events_world import World
+from tests.lambda_runtime import LambdaContext
 from tests.payment_writes import new_payment, settle_as_webhook, store_pending
 from tools.republish_changes import BATCH_SIZE, Invoke, as_payload, drain
-
-
-@pytest.fixture
-def world(aws: Stack, function_env: dict[str, str]) -> World:
-    return World(aws, load_handler_module("event_publisher"))
 
 
 def given_up(world: World, changes: list[dict[str, Any]]) -> str:

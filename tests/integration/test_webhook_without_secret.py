@@ -17,11 +17,11 @@ from taramoney_payments.webhook_tokens import webhook_token
 from tests.captured_output import Capture
 from tests.conftest import TEST_SIGNING_KEY, reset_service_caches
 from tests.integration.secrets_outage import SecretsManager, watch_secrets_manager
-from tests.integration.test_parked_webhooks import parked_messages
 from tests.integration.webhook_support import (
     PAYMENT_ID,
     add_pending_payment,
     deliver,
+    parked_messages,
     set_shared_secret,
     stored_item,
     webhook_event,

@@ -13,7 +13,7 @@ import boto3
 from taramoney_payments.clock import utc_now
 from taramoney_payments.models import Payment, PaymentStatus
 from taramoney_payments.repository import from_attributes, payment_key
-from taramoney_payments.services import payment_repository
+from taramoney_payments.services import payment_repository, webhook_parking
 from taramoney_payments.webhook_tokens import webhook_token
 from tests.conftest import REGION, TEST_API_KEY, TEST_BUSINESS_ID, TEST_SIGNING_KEY
 from tests.lambda_runtime import LambdaContext, load_event
@@ -115,3 +115,21 @@ def set_shared_secret(secret_id: str, shared_secret: str) -> None:
             }
         ),
     )
+
+
+def parked_messages(function_env: dict[str, str]) -> list[dict[str, Any]]:
+    """The parked queue's messages, as the SQS event source would hand them to the function."""
+    sqs = webhook_parking().client
+    answer = sqs.receive_message(
+        QueueUrl=function_env["PARKED_WEBHOOKS_QUEUE_URL"], MaxNumberOfMessages=10, AttributeNames=["All"]
+    )
+    template = load_event("parked_webhooks/parked_success.json")["Records"][0]
+    return [
+        {
+            **template,
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+        }
+        for message in answer.get("Messages", [])
+    ]

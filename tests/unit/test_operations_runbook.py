@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from local_stack.template import ROOT
-from tests.unit.test_monitoring_template import resources
+from local_stack.template import ROOT, load_template
 
 OPERATIONS = ROOT / "docs" / "operations.md"
 PARTS = ("**What it means**", "**First checks**", "**Recover**")
@@ -20,7 +19,7 @@ def runbooks() -> dict[str, str]:
     return {section.split("\n", 1)[0].strip(): section for section in sections}
 
 
-@pytest.mark.parametrize("alarm", sorted(resources("AWS::CloudWatch::Alarm")))
+@pytest.mark.parametrize("alarm", sorted(load_template().of_type("AWS::CloudWatch::Alarm")))
 def test_every_alarm_has_a_runbook_that_says_what_it_means_what_to_check_and_how_to_recover(alarm: str) -> None:
     section = runbooks().get(alarm)
     assert section is not None, f"docs/operations.md has no '### {alarm}'"
@@ -30,7 +29,7 @@ def test_every_alarm_has_a_runbook_that_says_what_it_means_what_to_check_and_how
 
 
 def test_no_runbook_is_left_for_an_alarm_that_is_gone() -> None:
-    assert set(runbooks()) == set(resources("AWS::CloudWatch::Alarm"))
+    assert set(runbooks()) == set(load_template().of_type("AWS::CloudWatch::Alarm"))
 
 
 def test_the_readme_links_the_runbooks() -> None:
