@@ -5,7 +5,6 @@ the webhook functions, which never call Taramoney, do not load it."""
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -80,18 +79,10 @@ def payment_event_relay() -> PaymentEventRelay:
 def settle_from_provider(payment: Payment, verdict: ProviderVerdict) -> None:
     """Apply what Taramoney's status endpoint says through the webhook's own settlement code."""
     from .clock import utc_now
-    from .models import PaymentStatus
-    from .settlement import DEFAULT_FAILURE_REASON, Delivery, settle
+    from .settlement import Delivery, settle
 
     now = utc_now()
-    failed = verdict.status is PaymentStatus.FAILURE
-    delivery = Delivery(
-        status=verdict.status,
-        received_at=now,
-        failure_reason=(verdict.message or DEFAULT_FAILURE_REASON) if failed else None,  # as a webhook's
-        raw_payload=json.dumps(verdict.answer, default=str),
-        source="reconciliation",
-    )
+    delivery = Delivery.from_look_up(verdict.status, message=verdict.message, answer=verdict.answer, received_at=now)
     settle(payment_repository(), payment.payment_id, delivery, now=now)
 
 

@@ -10,6 +10,7 @@ reconciliation all come through ``settle``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -70,9 +71,6 @@ class Delivery:
     def from_webhook(
         cls, payload: WebhookPayload, *, raw_payload: str, received_at: datetime, source: str = "webhook"
     ) -> Delivery:
-        failure_reason = None
-        if payload.status is PaymentStatus.FAILURE:
-            failure_reason = payload.extra_text(*_REASON_FIELDS) or DEFAULT_FAILURE_REASON
         return cls(
             status=payload.status,
             received_at=received_at,
@@ -81,9 +79,22 @@ class Delivery:
             collection_id=payload.collection_id,
             provider_created_at=payload.creation_date,
             provider_changed_at=payload.change_date,
-            failure_reason=failure_reason,
+            failure_reason=_failure_reason(payload.status, payload.extra_text(*_REASON_FIELDS)),
             raw_payload=raw_payload,
             source=source,
+        )
+
+    @classmethod
+    def from_look_up(
+        cls, status: PaymentStatus, *, message: str, answer: dict[str, Any], received_at: datetime
+    ) -> Delivery:
+        """What Taramoney's status endpoint answered about a payment (reconciliation)."""
+        return cls(
+            status=status,
+            received_at=received_at,
+            failure_reason=_failure_reason(status, message),
+            raw_payload=json.dumps(answer, default=str),
+            source="reconciliation",
         )
 
     def record(self, *, applied: bool) -> dict[str, Any]:
@@ -96,6 +107,13 @@ class Delivery:
             "payload": self.raw_payload[:MAX_RAW_PAYLOAD_CHARS],
             "payloadTruncated": len(self.raw_payload) > MAX_RAW_PAYLOAD_CHARS,
         }
+
+
+def _failure_reason(status: PaymentStatus, provider_words: str | None) -> str | None:
+    """Why a failed payment failed: Taramoney's or the operator's words, else ``DEFAULT_FAILURE_REASON``."""
+    if status is not PaymentStatus.FAILURE:
+        return None
+    return provider_words or DEFAULT_FAILURE_REASON
 
 
 @dataclass(frozen=True, slots=True)
