@@ -11,10 +11,18 @@ for: about 440 folders, walked once for the service's API and once for its endpo
 rules, 14 to 24 ms of every cold start (measured in paired fresh processes). A client for
 any other service is refused (``UnknownServiceError``): name the service here first.
 botocore's ``AWS_DATA_PATH`` (extra model folders) is not read.
+
+It reads each model into plain dicts. botocore's own file loader builds ``OrderedDict``s, a
+habit from before dicts kept their order (Python 3.7): the same data, parsed in under half
+the time. The largest file a client reads is the table of every region's endpoints
+(``endpoints.json``, 1.25 MB); making the first two clients takes 18 to 25 ms less.
 """
 
 from __future__ import annotations
 
+import gzip
+import json
+import os
 from functools import cache
 from typing import Any
 
@@ -22,7 +30,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
-from botocore.loaders import Loader
+from botocore.loaders import JSONFileLoader, Loader
 
 from . import snapstart  # noqa: F401 - registers the after-restore reseed in every function
 from .invocation import ANSWER_SECONDS, seconds_left
@@ -60,10 +68,22 @@ class _CalledServicesLoader(Loader):  # type: ignore[misc]  # botocore has no ty
         return list(CALLED_SERVICES)
 
 
+class _ModelFileLoader(JSONFileLoader):  # type: ignore[misc]  # botocore has no type hints: JSONFileLoader is Any
+    """botocore's model file loader (``name.json``, else ``name.json.gz``), reading into plain dicts."""
+
+    def load_file(self, file_path: str) -> Any:
+        for extension, open_file in ((".json", open), (".json.gz", gzip.open)):
+            path = file_path + extension
+            if os.path.isfile(path):
+                with open_file(path, "rb") as model:
+                    return json.loads(model.read())
+        return None
+
+
 @cache
 def _session() -> boto3.session.Session:
     core = botocore.session.get_session()
-    core.register_component("data_loader", _CalledServicesLoader())
+    core.register_component("data_loader", _CalledServicesLoader(file_loader=_ModelFileLoader()))
     return boto3.session.Session(botocore_session=core)
 
 
