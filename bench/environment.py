@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -18,21 +17,15 @@ from typing import Any
 import boto3
 
 from local_stack.functions import FunctionSpec, function_specs
+from local_stack.ports import HOST, free_port
 from local_stack.resources import Stack, create_resources, default_parameters, name_local_compute
-from local_stack.runner import HOST, MotoEndpoint
+from local_stack.runner import MotoEndpoint
 from local_stack.simulator import DEFAULT_API_KEY, DEFAULT_BUSINESS_ID, SimulatorConfig, TaramoneySimulator
 from local_stack.template import load_template
 
 from .runs import CHILD_PYTHON
 
 REGION = "eu-west-1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from .ports import free_port
 from .template import ROOT
 
 STARTUP_TIMEOUT_SECONDS = 90
@@ -26,13 +26,6 @@ REAL_MODE_VARIABLES = ("TARAMONEY_API_URL", "TARAMONEY_API_KEY", "TARAMONEY_BUSI
 
 class StackDidNotStart(RuntimeError):
     """The stack exited or did not answer in time; the message ends with its log."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -35,12 +35,12 @@ from .event_tap import EventPrinter, tap_rules
 from .faults import CONTROL_PATH, FaultDecider, FaultPlan, FaultProxy, FaultSpecError
 from .functions import FunctionPool, FunctionSpec, InvocationResult, function_specs
 from .http_front import Cors, Front, FunctionUrlFront, routes_from_openapi
+from .ports import HOST, check_ports_free, free_port
 from .resources import Stack, create_resources, default_parameters, local_api_id, name_local_compute
 from .simulator import DEFAULT_API_KEY, DEFAULT_BUSINESS_ID, SimulatorConfig, TaramoneySimulator
 from .simulator_faults import SimulatorFaults
 from .template import ROOT, Template, load_template
 
-HOST = "127.0.0.1"
 STACK_NAME = "local"
 # Variables of this shell handed on to every function (finer settings the template leaves to the code).
 FUNCTION_OVERRIDES = (
@@ -136,18 +136,6 @@ class Console:
         self.print(f"{source:<26} | {line}")
 
 
-def _check_ports_free(ports: dict[str, int]) -> None:
-    for name, port in ports.items():
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind((HOST, port))
-            except OSError:
-                raise SystemExit(
-                    f"port {port} ({name}) is taken: stop what uses it, or set {name}=<another port>"
-                ) from None
-
-
 class _OneDynamoDBRequestAtATime:
     """moto's DynamoDB is not safe under concurrent requests (items, transactions and stream
     sequence numbers get corrupted): its requests, and its streams', are served one at a time."""
@@ -210,7 +198,7 @@ class LocalStack:
     def start(self) -> dict[str, str]:
         config = self.config
         self.outputs_file.unlink(missing_ok=True)
-        _check_ports_free(
+        check_ports_free(
             {
                 "LOCAL_AWS_PORT": config.aws_port,
                 "LOCAL_API_PORT": config.api_port,
@@ -320,9 +308,9 @@ class LocalStack:
         """Local addresses of the HTTP APIs and function URLs, the first of each on its configured port."""
         urls: dict[str, str] = {}
         for index, logical_id in enumerate(template.of_type("AWS::ApiGatewayV2::Api")):
-            urls[logical_id] = f"http://{HOST}:{self.config.api_port if index == 0 else _free_port()}"
+            urls[logical_id] = f"http://{HOST}:{self.config.api_port if index == 0 else free_port()}"
         for index, logical_id in enumerate(template.of_type("AWS::Lambda::Url")):
-            port = self.config.webhook_port if index == 0 else _free_port()
+            port = self.config.webhook_port if index == 0 else free_port()
             local = f"http://{HOST}:{port}/"
             public = self.config.public_webhook_url
             urls[logical_id] = (public.rstrip("/") + "/") if public and index == 0 else local
@@ -486,13 +474,6 @@ def _without_false_conditions(template: Template, stack: Stack) -> Template:
         resources={name: res for name, res in template.resources.items() if kept(res)},
         outputs={name: out for name, out in template.outputs.items() if kept(out)},
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _real_mode_warning(config: LocalConfig) -> list[str]:

@@ -25,7 +25,7 @@ from local_stack.faults import (
     IdempotentTransactions,
     error_response,
 )
-from local_stack.launcher import free_port
+from local_stack.ports import free_port
 from local_stack.runner import MotoEndpoint
 
 EXAMPLE = "dynamodb.UpdateItem=0.1:throttle,events.PutEvents=0.2:partial,sqs.SendMessage=0.05:500,*=0.02:timeout;seed=7"
