@@ -573,6 +573,98 @@ def test_a_lost_connection_while_waiting_is_said_and_recovered(
     expect(page.get_by_role("heading", name="Payment received", exact=True)).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
 
 
+# How long the page waits on a request the network swallowed (checkout.js): a status read,
+# and the start of a payment (past the 30 s API Gateway gives the API).
+READ_TIMEOUT_MS = 10_000
+START_TIMEOUT_MS = 35_000
+STATUS_READS = r"/payments/.+"
+
+
+def swallow(route: Route) -> None:
+    """Neither answer nor refuse: the request hangs, as one a phone between two cells sent."""
+
+
+def test_a_status_read_the_network_swallows_is_given_up_and_tried_again(
+    page: Page, site: CheckoutSite, product_id: str, success_number: str
+):
+    # given a customer waiting for the confirmation, whose status reads go unanswered
+    page.clock.install()
+    open_checkout(page, site, product_id, lang="en")
+    status_reads = re.compile(re.escape(site.api_url) + STATUS_READS)
+    page.route(status_reads, swallow)
+    page.get_by_label("Orange Money or MTN MoMo number").fill(success_number)
+    page.get_by_role("button", name="Pay FCFA 1,500").click()
+    expect(page.get_by_role("heading", name="Confirm on your phone")).to_be_visible()
+    with page.expect_request(status_reads):
+        page.clock.fast_forward(2_000)  # the first read is sent, and never answered
+
+    # when no answer has come for the read timeout
+    page.clock.fast_forward(READ_TIMEOUT_MS)
+
+    # then the page says it is checking again, and when answers come back, shows the outcome
+    expect(page.get_by_role("status")).to_have_text("Connection lost, checking again…")
+    page.unroute(status_reads)
+    expect(page.get_by_role("heading", name="Payment received", exact=True)).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
+
+
+def test_try_again_is_not_held_up_by_a_read_the_network_swallows(
+    page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str
+):
+    # given a failed payment, and a connection that swallows the read "Try again" makes first
+    page.clock.install()
+    open_checkout(page, site, product_id, lang="en")
+    page.get_by_label("Orange Money or MTN MoMo number").fill(site.failure_number)
+    page.get_by_role("button", name="Pay FCFA 1,500").click()
+    expect(page.get_by_role("heading", name="Payment failed", exact=True)).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
+    status_reads = re.compile(re.escape(site.api_url) + STATUS_READS)
+    page.route(status_reads, swallow)
+    again = page.get_by_role("button", name="Try again")
+    with page.expect_request(status_reads):
+        again.click()
+    expect(again).to_be_disabled()
+
+    # when no answer has come for the read timeout
+    page.clock.fast_forward(READ_TIMEOUT_MS)
+
+    # then the customer is back on the number, free to start a new attempt
+    expect(page.get_by_label("Orange Money or MTN MoMo number")).to_be_focused()
+    assert len(api_requests.posts) == 1
+
+
+def test_a_start_the_network_swallows_is_given_up_and_the_next_press_pays_once(
+    page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str, success_number: str
+):
+    # given a connection that swallows the first request starting the payment
+    swallowed: list[Route] = []
+
+    def swallow_first(route: Route) -> None:
+        if swallowed:
+            route.continue_()
+            return
+        swallowed.append(route)
+
+    page.clock.install()
+    open_checkout(page, site, product_id)
+    page.route(f"{site.api_url}/payments", swallow_first)
+    page.get_by_label("Numéro Orange Money ou MTN MoMo").fill(success_number)
+    pay = page.get_by_role("button", name="Payer 1 500 FCFA")
+    with page.expect_request(f"{site.api_url}/payments"):
+        pay.click()
+
+    # when no answer has come past the time the API has to answer
+    page.clock.fast_forward(START_TIMEOUT_MS)
+
+    # then the customer is told the service could not be reached, and pressing again pays once
+    expect(page.get_by_role("alert")).to_have_text(
+        "Le service de paiement est injoignable. Vérifiez votre connexion et réessayez."
+    )
+    pay.click()
+    expect(page.get_by_role("heading", name="Confirmez sur votre téléphone")).to_be_visible()
+    assert len(api_requests.posts) == 2
+    assert len({post.headers["idempotency-key"] for post in api_requests.posts}) == 1
+    assert site.payments_for_product(product_id) == 1
+
+
 @pytest.mark.parametrize("amount", ["12.5", "abc", "-100"])
 def test_a_checkout_set_up_wrong_says_so_and_sends_nothing(
     page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str, success_number: str, amount: str

@@ -18,6 +18,12 @@ const FINAL_STATUSES = new Set(["SUCCESS", "FAILURE", "EXPIRED"]);
 const POLL_FIRST_DELAY_MS = 1000;
 const POLL_MAX_DELAY_MS = 8000;
 const POLL_BACKOFF = 1.5;
+// A request the network swallows (a phone between two cells) must not leave the page waiting
+// forever: a status read is given up after READ_TIMEOUT_MS, as a lost connection is, and a
+// payment's start after START_TIMEOUT_MS, past the 30 s API Gateway gives the API to answer.
+// A start given up keeps its Idempotency-Key, so pressing Pay again cannot pay twice.
+const READ_TIMEOUT_MS = 10_000;
+const START_TIMEOUT_MS = 35_000;
 const IN_PROGRESS_RETRIES = 5;
 // The failureReason of a payment the API closed because its order never reached the operator.
 const NEVER_SENT_REASON = "PROVIDER_UNREACHABLE";
@@ -268,6 +274,20 @@ function newIdempotencyKey() {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// `work(signal)` with its requests aborted after `ms`, or as soon as `outer` is (a poll replaced).
+async function within(ms, outer, work) {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  const timer = setTimeout(abort, ms);
+  outer?.addEventListener("abort", abort, { once: true });
+  try {
+    return await work(controller.signal);
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener("abort", abort);
+  }
+}
 
 const TEMPLATE = document.createElement("template");
 TEMPLATE.innerHTML = `
@@ -574,14 +594,17 @@ export class TaramoneyCheckout extends HTMLElement {
 
   async #post(apiUrl, attempt) {
     try {
-      const response = await fetch(`${apiUrl}/payments`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "Idempotency-Key": attempt.key },
-        body: attempt.body,
+      return await within(START_TIMEOUT_MS, null, async (signal) => {
+        const response = await fetch(`${apiUrl}/payments`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "Idempotency-Key": attempt.key },
+          body: attempt.body,
+          signal,
+        });
+        const data = await response.json().catch(() => null);
+        if (response.status === 201 && data?.paymentId) return { payment: data };
+        return { problem: { ...(data || {}), status: response.status, code: data?.code || "unknown" } };
       });
-      const data = await response.json().catch(() => null);
-      if (response.status === 201 && data?.paymentId) return { payment: data };
-      return { problem: { ...(data || {}), status: response.status, code: data?.code || "unknown" } };
     } catch {
       return { problem: { status: 0, code: "network" } };
     }
@@ -649,15 +672,18 @@ export class TaramoneyCheckout extends HTMLElement {
     this.#setPhase("form", { focus: "pay" });
   }
 
-  async #fetchPayment(paymentId, signal) {
-    const response = await fetch(`${this.#config.apiUrl}/payments/${encodeURIComponent(paymentId)}`, {
-      headers: { Accept: "application/json" },
-      signal,
-    }).catch(() => null);
-    if (!response) return null;
-    if (response.status === 404) return { notFound: true };
-    if (!response.ok) return null;
-    return response.json().catch(() => null);
+  // The payment as the API reads it now; null when it cannot be read (no answer in READ_TIMEOUT_MS).
+  async #fetchPayment(paymentId, outer) {
+    return within(READ_TIMEOUT_MS, outer, async (signal) => {
+      const response = await fetch(`${this.#config.apiUrl}/payments/${encodeURIComponent(paymentId)}`, {
+        headers: { Accept: "application/json" },
+        signal,
+      }).catch(() => null);
+      if (!response) return null;
+      if (response.status === 404) return { notFound: true };
+      if (!response.ok) return null;
+      return await response.json().catch(() => null);
+    });
   }
 
   #showPending(payment) {
