@@ -10,7 +10,6 @@ them and CloudWatch. Everything the functions print is scanned.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,7 +18,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from local_stack.resources import Stack
-from tests.captured_output import follow_stdout
+from tests.captured_output import Capture
 from tests.conftest import REGION, TEST_API_KEY, TEST_SIGNING_KEY
 from tests.dynamodb_stream import TableStream
 from tests.integration.payments_api_harness import (
@@ -45,20 +44,13 @@ def everything_logged(
     return taramoney_accepting_every_order(httpserver, monkeypatch)
 
 
-@pytest.fixture
-def stdout(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
-    with follow_stdout():
-        capsys.readouterr()
-        yield capsys
-
-
 def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
     answer: dict[str, Any] = load_handler_module(function).lambda_handler(event, LambdaContext())
     return answer
 
 
 def test_a_whole_payment_logs_no_phone_number_and_no_secret(
-    aws: Stack, everything_logged: HTTPServer, stdout: pytest.CaptureFixture[str]
+    aws: Stack, everything_logged: HTTPServer, capture: Capture
 ) -> None:
     stream = TableStream(boto3.Session(region_name=REGION), aws.refs["PaymentsTable"])
     stream.next_batches()
@@ -91,7 +83,7 @@ def test_a_whole_payment_logs_no_phone_number_and_no_secret(
     # then every step happened
     assert statuses == [401, 401, 200, 200]
     assert published == {"batchItemFailures": []}
-    logs = stdout.readouterr().out
+    logs = capture().text
     # and the events were logged whole (else this scan would prove little), masked
     assert logs.count("phoneNumber") >= 5, logs  # the POST body, three webhook bodies, the stream record
     assert "655***456" in logs

@@ -17,7 +17,7 @@ from taramoney_payments.clock import utc_now
 from taramoney_payments.expiry import ExpiryIncomplete, PaymentExpirer
 from taramoney_payments.models import Payment, PaymentStatus
 from taramoney_payments.repository import PaymentRepository, payment_key
-from tests.captured_output import Output, follow_stdout
+from tests.captured_output import Capture
 from tests.conftest import REGION
 from tests.dynamodb_stream import TableStream
 from tests.lambda_runtime import LambdaContext, load_event, load_handler_module
@@ -118,7 +118,7 @@ def test_a_payment_a_webhook_settles_during_the_run_stays_settled(repository: Pa
 
 
 def test_each_line_about_a_payment_names_it_even_when_its_expiry_fails(
-    repository: PaymentRepository, capsys: pytest.CaptureFixture[str]
+    repository: PaymentRepository, capture: Capture
 ) -> None:
     # given two overdue payments, the first of which DynamoDB will not close
     failing, closing = overdue(repository, minutes_ago=40), overdue(repository, minutes_ago=30)
@@ -132,13 +132,13 @@ def test_each_line_about_a_payment_names_it_even_when_its_expiry_fails(
     context = LambdaContext()
     try:
         # when the run comes (and ends in error, so that the next run retries)
-        with follow_stdout(), pytest.raises(ExpiryIncomplete):
+        with pytest.raises(ExpiryIncomplete):
             load_handler_module("payment_expiry").lambda_handler(load_event("payment_expiry/scheduled.json"), context)
     finally:
         events.unregister("before-parameter-build.dynamodb.UpdateItem", refuse_first)
 
     # then each payment's line names it, the failure with its exception; the run's own lines name none
-    lines = {line["message"]: line for line in Output(capsys.readouterr().out).log_lines}
+    lines = {line["message"]: line for line in capture().log_lines}
     assert lines["Payment not expired"]["payment_id"] == failing.payment_id
     assert "InternalServerError" in lines["Payment not expired"]["exception"]
     assert lines["Payment expired"]["payment_id"] == closing.payment_id

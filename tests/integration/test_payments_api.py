@@ -11,7 +11,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ from werkzeug import Request, Response
 
 from local_stack.resources import Stack
 from taramoney_payments.webhook_tokens import parse_webhook_path, token_is_valid
-from tests.captured_output import follow_stdout
+from tests.captured_output import Capture
 from tests.conftest import TEST_API_KEY, TEST_BUSINESS_ID, TEST_SIGNING_KEY, reset_service_caches
 from tests.integration.payments_api_harness import (
     MTN_ACCEPTS,
@@ -566,18 +566,11 @@ def test_concurrent_payments_never_exceed_the_pending_limit_of_a_phone(
 # --- secrets and personal data ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def stdout_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[], str]]:
-    """Everything the function printed to stdout (Powertools logs JSON there)."""
-    with follow_stdout():
-        yield lambda: capsys.readouterr().out
-
-
 def test_no_answer_and_no_log_line_reveals_a_secret_or_a_phone_number(
     configure: Configure,
     taramoney: HTTPServer,
     store: Store,
-    stdout_logs: Callable[[], str],
+    capture: Capture,
 ) -> None:
     # given a run through every path: accepted, refused, timed out, unreachable, invalid, limit, read
     api = Api()
@@ -598,7 +591,7 @@ def test_no_answer_and_no_log_line_reveals_a_secret_or_a_phone_number(
     answers.append(api.post(payment_body(phoneNumber=spelled, productPrice=1)))
     configure(TARAMONEY_API_URL=f"http://127.0.0.1:{closed_port()}/api/tara/cmmobile")
     answers.append(Api().post(payment_body(phoneNumber="670 12 34 56")))
-    logs = stdout_logs()
+    logs = capture().text
     assert [answer.status for answer in answers] == [201, 502, 502, 201, 429, 200, 422, 422, 422, 502]
     assert logs.strip(), "the function logs nothing: this test would prove nothing"
     # then no response and no log line carries a secret or a webhook token

@@ -20,7 +20,7 @@ from taramoney_payments.aws import FAIL_FAST_TRY_SECONDS, fail_fast_aws_client
 from taramoney_payments.invocation import ANSWER_SECONDS
 from taramoney_payments.models import PaymentStatus
 from taramoney_payments.services import payment_initiator, taramoney_client
-from tests.captured_output import Output, follow_stdout
+from tests.captured_output import Capture
 from tests.conftest import reset_service_caches
 from tests.integration.payments_api_harness import (
     ORANGE_ACCEPTS,
@@ -433,7 +433,7 @@ def test_a_payment_there_is_no_time_left_to_order_is_a_503_and_stores_nothing(
 
 
 def test_an_order_a_slow_store_left_no_time_to_wait_for_is_not_sent_and_the_payment_closed(
-    api: Api, taramoney: HTTPServer, store: Store, capsys: pytest.CaptureFixture[str]
+    api: Api, taramoney: HTTPServer, store: Store, capture: Capture
 ) -> None:
     # given a payment stored so slowly that Taramoney's answer could no longer be waited for
     # (left after the write: time for a DynamoDB try, not for a connect and a useful read)
@@ -449,10 +449,8 @@ def test_an_order_a_slow_store_left_no_time_to_wait_for_is_not_sent_and_the_paym
     client.meta.events.register("after-call.dynamodb.TransactWriteItems", slow_store)
     try:
         # when a payment is started
-        with follow_stdout():
-            capsys.readouterr()
-            answer = api.post(key="order-1", context=context)
-            output = Output(capsys.readouterr().out)
+        answer = api.post(key="order-1", context=context)
+        output = capture()
     finally:
         client.meta.events.unregister("after-call.dynamodb.TransactWriteItems", slow_store)
     # then nobody is prompted, and the client is told nothing was charged, naming the closed payment

@@ -14,16 +14,18 @@ from hypothesis import strategies as st
 
 from taramoney_payments.masking import mask_phone_numbers
 from taramoney_payments.observability import PaymentMetric, bound_payment, count, logger, metrics
-from tests.captured_output import Output, follow_stdout
+from tests.captured_output import Capture, follow_stdout
 from tests.lambda_runtime import ROOT
 
 
 @pytest.fixture
-def output(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
+def output(capsys: pytest.CaptureFixture[str]) -> Iterator[Capture]:
+    """What the service prints from here on (the integration tests' ``capture``), metrics and payment keys cleared."""
     metrics.clear_metrics()
     logger.remove_keys(["payment_id", "correlation_id"])
     with follow_stdout():
-        yield capsys
+        capsys.readouterr()
+        yield Capture(capsys)
     metrics.clear_metrics()
 
 
@@ -81,7 +83,7 @@ def test_a_number_anywhere_in_a_line_is_masked_however_it_is_spelled(
     assert number not in mask_phone_numbers(line)
 
 
-def test_a_number_that_slips_into_a_log_line_is_masked(output: pytest.CaptureFixture[str]) -> None:
+def test_a_number_that_slips_into_a_log_line_is_masked(output: Capture) -> None:
     # given an exception whose message quotes a customer's number, as a parser's might
     try:
         raise ValueError("input_value='+237655123456' is not valid")
@@ -89,21 +91,21 @@ def test_a_number_that_slips_into_a_log_line_is_masked(output: pytest.CaptureFix
         # when
         logger.exception("Payload refused", extra={"raw": {"phoneNumber": "655123456"}})
     # then
-    (line,) = Output(output.readouterr().out).log_lines
+    (line,) = output().log_lines
     text = json.dumps(line)
     assert "655123456" not in text
     assert line["raw"] == {"phoneNumber": "655***456"}
     assert "655***456" in line["exception"]
 
 
-def test_a_count_with_a_dimension_is_also_counted_in_the_services_total(output: pytest.CaptureFixture[str]) -> None:
+def test_a_count_with_a_dimension_is_also_counted_in_the_services_total(output: Capture) -> None:
     # when
     count(PaymentMetric.PAYMENTS_INITIATED, vendor="MTN_CAMEROON")
     count(PaymentMetric.PAYMENTS_INITIATED, vendor="ORANGE_CAMEROON")
     count(PaymentMetric.PROVIDER_LATENCY, 812.5)
     metrics.flush_metrics()
     # then
-    emitted = Output(output.readouterr().out)
+    emitted = output()
     assert emitted.metric_total("PaymentsInitiated") == 2
     assert emitted.metric_total("PaymentsInitiated", vendor="MTN_CAMEROON") == 1
     assert emitted.metric_total("PaymentsInitiated", vendor="ORANGE_CAMEROON") == 1
@@ -112,7 +114,7 @@ def test_a_count_with_a_dimension_is_also_counted_in_the_services_total(output: 
 
 
 def test_a_batch_record_logs_under_its_payment_then_the_invocation_goes_on_without_it(
-    output: pytest.CaptureFixture[str],
+    output: Capture,
 ) -> None:
     # given an invocation's correlation id
     logger.set_correlation_id("invocation-1")
@@ -121,7 +123,7 @@ def test_a_batch_record_logs_under_its_payment_then_the_invocation_goes_on_witho
         logger.info("Record applied")
     logger.info("Batch done")
     # then
-    record, batch = Output(output.readouterr().out).log_lines
+    record, batch = output().log_lines
     assert (record["correlation_id"], record["payment_id"]) == ("webhook-request-9", "pay-1")
     assert batch["correlation_id"] == "invocation-1"
     assert "payment_id" not in batch
