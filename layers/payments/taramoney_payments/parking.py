@@ -44,12 +44,13 @@ class ParkedWebhook:
     def caller_verified(self) -> bool:
         return self.address_token_sha256 is None
 
-    def proves(self, *, address_token: str, shared_secret: str | None) -> bool:
-        """Whether the caller of an unverified webhook gave this token (and this shared secret, if one is set)."""
-        given_token, given_secret = self.address_token_sha256 or "", self.shared_secret_sha256 or ""
-        token_ok = hmac.compare_digest(given_token, sha256_hex(address_token))
-        secret_ok = shared_secret is None or hmac.compare_digest(given_secret, sha256_hex(shared_secret))
-        return token_ok and secret_ok
+    def gave_token(self, address_token: str) -> bool:
+        """Whether the caller of an unverified webhook called this address token."""
+        return hmac.compare_digest(self.address_token_sha256 or "", sha256_hex(address_token))
+
+    def gave_shared_secret(self, shared_secret: str | None) -> bool:
+        """Whether the caller of an unverified webhook sent this shared secret (any, when none is set)."""
+        return shared_secret is None or hmac.compare_digest(self.shared_secret_sha256 or "", sha256_hex(shared_secret))
 
     def to_message(self) -> str:
         message = {"paymentId": self.payment_id, "payload": self.payload, "receivedAt": isoformat(self.received_at)}

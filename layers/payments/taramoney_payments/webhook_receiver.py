@@ -283,11 +283,10 @@ def keep_authentic_refusal(message: str, refusal: PaymentError, payload: str) ->
 
 def check_parked_caller(parked: ParkedWebhook, payload: WebhookPayload, credentials: MerchantCredentials) -> None:
     """The checks ``receive`` could not make when it parked a webhook unverified; raises as it would have."""
-    expected_token = webhook_token(parked.payment_id, credentials.webhook_signing_key)
-    if not parked.proves(address_token=expected_token, shared_secret=None):
+    if not parked.gave_token(webhook_token(parked.payment_id, credentials.webhook_signing_key)):
         logger.warning("Parked webhook refused: wrong token")
         raise WebhookNotAuthenticated("The webhook address is not valid")
-    if not parked.proves(address_token=expected_token, shared_secret=credentials.webhook_shared_secret):
+    if not parked.gave_shared_secret(credentials.webhook_shared_secret):
         logger.warning("Parked webhook refused: missing or wrong shared secret")
         raise SharedSecretMismatch("The webhook address is not valid")
     if not hmac.compare_digest(payload.business_id.encode(), credentials.business_id.encode()):
