@@ -584,26 +584,35 @@ def swallow(route: Route) -> None:
     """Neither answer nor refuse: the request hangs, as one a phone between two cells sent."""
 
 
+def stop_the_clock(page: Page) -> None:
+    """The page's time moves only by ``fast_forward`` from here on (``page.clock.install()`` first)."""
+    page.clock.pause_at(page.evaluate("Date.now()") + 1)
+
+
 def test_a_status_read_the_network_swallows_is_given_up_and_tried_again(
     page: Page, site: CheckoutSite, product_id: str, success_number: str
 ):
-    # given a customer waiting for the confirmation, whose status reads go unanswered
+    # given a customer waiting for the confirmation, whose first status read goes unanswered
     page.clock.install()
     open_checkout(page, site, product_id, lang="en")
     status_reads = re.compile(re.escape(site.api_url) + STATUS_READS)
     page.route(status_reads, swallow)
     page.get_by_label("Orange Money or MTN MoMo number").fill(success_number)
+    stop_the_clock(page)
     page.get_by_role("button", name="Pay FCFA 1,500").click()
     expect(page.get_by_role("heading", name="Confirm on your phone")).to_be_visible()
     with page.expect_request(status_reads):
-        page.clock.fast_forward(2_000)  # the first read is sent, and never answered
+        page.clock.fast_forward(1_100)  # the first read, 1 s after the code was shown (and up to 10% more)
 
-    # when no answer has come for the read timeout
-    page.clock.fast_forward(READ_TIMEOUT_MS)
+    # when no answer comes, the page waits for it up to the read timeout, and no longer
+    page.clock.fast_forward(READ_TIMEOUT_MS - 1_000)
+    expect(page.get_by_role("status")).to_have_text("Waiting for your confirmation…")
+    page.clock.fast_forward(1_000)
 
-    # then the page says it is checking again, and when answers come back, shows the outcome
+    # then it says it is checking again, and when answers come back, shows the outcome
     expect(page.get_by_role("status")).to_have_text("Connection lost, checking again…")
     page.unroute(status_reads)
+    page.clock.resume()
     expect(page.get_by_role("heading", name="Payment received", exact=True)).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
 
 
@@ -619,45 +628,52 @@ def test_try_again_is_not_held_up_by_a_read_the_network_swallows(
     status_reads = re.compile(re.escape(site.api_url) + STATUS_READS)
     page.route(status_reads, swallow)
     again = page.get_by_role("button", name="Try again")
+    stop_the_clock(page)
     with page.expect_request(status_reads):
         again.click()
-    expect(again).to_be_disabled()
 
-    # when no answer has come for the read timeout
-    page.clock.fast_forward(READ_TIMEOUT_MS)
+    # when no answer comes, the button waits for it up to the read timeout, and no longer
+    page.clock.fast_forward(READ_TIMEOUT_MS - 1_000)
+    expect(again).to_be_disabled()
+    page.clock.fast_forward(1_000)
 
     # then the customer is back on the number, free to start a new attempt
     expect(page.get_by_label("Orange Money or MTN MoMo number")).to_be_focused()
     assert len(api_requests.posts) == 1
 
 
-def test_a_start_the_network_swallows_is_given_up_and_the_next_press_pays_once(
+def test_a_start_whose_answer_the_network_swallows_is_given_up_and_the_next_press_pays_once(
     page: Page, site: CheckoutSite, api_requests: ApiRequests, product_id: str, success_number: str
 ):
-    # given a connection that swallows the first request starting the payment
+    # given a connection that swallows the answer to the first request starting the payment
     swallowed: list[Route] = []
 
-    def swallow_first(route: Route) -> None:
+    def swallow_first_answer(route: Route) -> None:
         if swallowed:
             route.continue_()
             return
         swallowed.append(route)
+        route.fetch()  # the payment is started on the server, and its answer never arrives
 
     page.clock.install()
     open_checkout(page, site, product_id)
-    page.route(f"{site.api_url}/payments", swallow_first)
+    page.route(f"{site.api_url}/payments", swallow_first_answer)
     page.get_by_label("Numéro Orange Money ou MTN MoMo").fill(success_number)
     pay = page.get_by_role("button", name="Payer 1 500 FCFA")
+    stop_the_clock(page)
     with page.expect_request(f"{site.api_url}/payments"):
         pay.click()
 
-    # when no answer has come past the time the API has to answer
-    page.clock.fast_forward(START_TIMEOUT_MS)
+    # when no answer comes, the page waits for it past the time the API has to answer, and no longer
+    page.clock.fast_forward(START_TIMEOUT_MS - 1_000)
+    expect(page.get_by_role("button", name="Lancement du paiement…")).to_be_disabled()
+    page.clock.fast_forward(1_000)
 
     # then the customer is told the service could not be reached, and pressing again pays once
     expect(page.get_by_role("alert")).to_have_text(
         "Le service de paiement est injoignable. Vérifiez votre connexion et réessayez."
     )
+    page.clock.resume()
     pay.click()
     expect(page.get_by_role("heading", name="Confirmez sur votre téléphone")).to_be_visible()
     assert len(api_requests.posts) == 2

@@ -280,6 +280,7 @@ async function within(ms, outer, work) {
   const controller = new AbortController();
   const abort = () => controller.abort();
   const timer = setTimeout(abort, ms);
+  if (outer?.aborted) abort();
   outer?.addEventListener("abort", abort, { once: true });
   try {
     return await work(controller.signal);
@@ -703,9 +704,9 @@ export class TaramoneyCheckout extends HTMLElement {
   async #poll() {
     if (this.#phase !== "pending") return;
     this.#pollController?.abort();
-    this.#pollController = new AbortController();
-    const payment = await this.#fetchPayment(this.#payment.paymentId, this.#pollController.signal);
-    if (this.#phase !== "pending") return;
+    const replaced = (this.#pollController = new AbortController()).signal;
+    const payment = await this.#fetchPayment(this.#payment.paymentId, replaced);
+    if (this.#phase !== "pending" || replaced.aborted) return; // a newer read (or none) has the say
     if (payment?.notFound) {
       this.#statusKey = null;
       this.#alert = { code: "PAYMENT_NOT_FOUND", status: 404 };
