@@ -196,6 +196,7 @@ class LocalStack:
 
     # -- start ---------------------------------------------------------------------------------
     def start(self) -> dict[str, str]:
+        began = time.monotonic()
         config = self.config
         self.outputs_file.unlink(missing_ok=True)
         check_ports_free(
@@ -248,6 +249,11 @@ class LocalStack:
         if config.faults:
             specs = self._through_fault_proxies(specs, aws_url)
         self.pools = {logical_id: FunctionPool(spec, self.console.log) for logical_id, spec in specs.items()}
+        self.console.log(
+            "local stack",
+            f"resources created in moto server ({aws_url}); loading {len(self.pools)} functions' handlers"
+            f" ({config.warm_environments} environment(s) each) ...",
+        )
         with ThreadPoolExecutor(max_workers=len(self.pools) or 1) as executor:
             for logical_id, init_error in zip(
                 self.pools, executor.map(lambda p: p.warm_up(), self.pools.values()), strict=True
@@ -277,7 +283,7 @@ class LocalStack:
         partial = self.outputs_file.with_suffix(".tmp")
         partial.write_text(json.dumps(outputs, indent=2) + "\n")
         partial.replace(self.outputs_file)
-        self._print_summary(outputs)
+        self._print_summary(outputs, time.monotonic() - began)
         return outputs
 
     def _warm_more(self, count: int) -> None:
@@ -412,8 +418,8 @@ class LocalStack:
                         raise SystemExit(f"{front.label} does not answer on port {front.port}") from None
                     time.sleep(0.2)
 
-    def _print_summary(self, outputs: dict[str, str]) -> None:
-        lines = ["", "Local stack ready (Ctrl-C stops it):"]
+    def _print_summary(self, outputs: dict[str, str], seconds: float) -> None:
+        lines = ["", f"Local stack ready in {seconds:.1f} s (Ctrl-C stops it):"]
         lines += [f"  {key:<24} {value}" for key, value in outputs.items()]
         for front in self.fronts:
             lines.append(f"  {front.label:<24} listening on http://{front.host}:{front.port}")
