@@ -108,3 +108,19 @@ def test_the_functions_read_each_service_model_as_botocore_does_into_plain_dicts
 def test_a_model_file_that_is_not_there_is_not_found_so_botocore_looks_in_its_next_folder(tmp_path: Path) -> None:
     # botocore searches ~/.aws/models before its own data: a file missing there must read as None, not as empty
     assert aws._ModelFileLoader().load_file(str(tmp_path / "service-2")) is None
+
+
+def test_the_functions_read_a_model_from_aws_data_path_first_as_botocore_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # given a DynamoDB model of its own in a folder of AWS_DATA_PATH, as an operator may add one
+    stock = Loader().load_service_model("dynamodb", "service-2")
+    own = {**stock, "metadata": {**stock["metadata"], "serviceFullName": "DynamoDB, as patched here"}}
+    folder = tmp_path / "dynamodb" / stock["metadata"]["apiVersion"]
+    folder.mkdir(parents=True)
+    (folder / "service-2.json").write_text(json.dumps(own))
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+
+    # then the functions' DynamoDB client is made from it
+    client = aws.aws_client("dynamodb")
+    assert client.meta.service_model.metadata["serviceFullName"] == "DynamoDB, as patched here"

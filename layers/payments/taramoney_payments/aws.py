@@ -9,8 +9,8 @@ The session's model loader knows only the services the stack calls (``CALLED_SER
 botocore's own loader checks a service's name by listing every service it has a model
 for: about 440 folders, walked once for the service's API and once for its endpoint
 rules, 14 to 24 ms of every cold start (measured in paired fresh processes). A client for
-any other service is refused (``UnknownServiceError``): name the service here first.
-botocore's ``AWS_DATA_PATH`` (extra model folders) is not read.
+any other service is refused (``UnknownServiceError``): name the service here first. It
+searches the folders botocore's own would, those of ``AWS_DATA_PATH`` first.
 
 It reads each model into plain dicts. botocore's own file loader builds ``OrderedDict``s, a
 habit from before dicts kept their order (Python 3.7): the same data, parsed in under half
@@ -30,7 +30,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
-from botocore.loaders import JSONFileLoader, Loader
+from botocore.loaders import JSONFileLoader, Loader, create_loader
 
 from . import snapstart  # noqa: F401 - registers the after-restore reseed in every function
 from .invocation import ANSWER_SECONDS, seconds_left
@@ -83,7 +83,11 @@ class _ModelFileLoader(JSONFileLoader):  # type: ignore[misc]  # botocore has no
 @cache
 def _session() -> boto3.session.Session:
     core = botocore.session.get_session()
-    core.register_component("data_loader", _CalledServicesLoader(file_loader=_ModelFileLoader()))
+    folders = create_loader(core.get_config_variable("data_path")).search_paths  # botocore's own
+    loader = _CalledServicesLoader(
+        extra_search_paths=folders, include_default_search_paths=False, file_loader=_ModelFileLoader()
+    )
+    core.register_component("data_loader", loader)
     return boto3.session.Session(botocore_session=core)
 
 
