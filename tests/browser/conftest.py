@@ -7,6 +7,7 @@ Playwright cannot download its own browsers here, so it drives ``/usr/bin/chromi
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -54,6 +55,11 @@ class CheckoutSite:
     @property
     def api_url(self) -> str:
         return self.stack.api
+
+    @property
+    def status_reads(self) -> re.Pattern[str]:
+        """Every ``GET /payments/{paymentId}`` the page sends (to route them in a test)."""
+        return re.compile(re.escape(self.api_url) + r"/payments/.+")
 
     def checkout_url(self, **attributes: str) -> str:
         """The demo page, its element's attributes set from the query string."""

@@ -110,7 +110,7 @@ def test_a_failed_payment_that_succeeds_after_all_is_not_paid_twice(
         view = route.fetch().json()
         route.fulfill(json={**view, "status": "SUCCESS", "failureReason": None})
 
-    page.route(re.compile(re.escape(site.api_url) + r"/payments/.+"), paid_after_all)
+    page.route(site.status_reads, paid_after_all)
 
     # when the customer presses "Try again"
     page.get_by_role("button", name="Try again").click()
@@ -526,7 +526,7 @@ def test_a_payment_that_vanishes_while_watched_is_reported(
     # given a payment that the API no longer knows while the page polls it
     open_checkout(page, site, product_id, lang="en")
     page.route(
-        re.compile(re.escape(site.api_url) + r"/payments/.+"),
+        site.status_reads,
         lambda route: fulfil_problem(route, 404, "PAYMENT_NOT_FOUND"),
     )
     page.get_by_label("Orange Money or MTN MoMo number").fill(success_number)
@@ -560,7 +560,7 @@ def test_a_lost_connection_while_waiting_is_said_and_recovered(
 ):
     # given a customer waiting for the confirmation, whose connection drops
     open_checkout(page, site, product_id, lang="en")
-    status_reads = re.compile(re.escape(site.api_url) + r"/payments/.+")
+    status_reads = site.status_reads
     page.route(status_reads, lambda route: route.abort("internetdisconnected"))
     page.get_by_label("Orange Money or MTN MoMo number").fill(success_number)
     page.get_by_role("button", name="Pay FCFA 1,500").click()
@@ -577,7 +577,6 @@ def test_a_lost_connection_while_waiting_is_said_and_recovered(
 # and the start of a payment (past the 30 s API Gateway gives the API).
 READ_TIMEOUT_MS = 10_000
 START_TIMEOUT_MS = 35_000
-STATUS_READS = r"/payments/.+"
 
 
 def swallow(route: Route) -> None:
@@ -595,7 +594,7 @@ def test_a_status_read_the_network_swallows_is_given_up_and_tried_again(
     # given a customer waiting for the confirmation, whose first status read goes unanswered
     page.clock.install()
     open_checkout(page, site, product_id, lang="en")
-    status_reads = re.compile(re.escape(site.api_url) + STATUS_READS)
+    status_reads = site.status_reads
     page.route(status_reads, swallow)
     page.get_by_label("Orange Money or MTN MoMo number").fill(success_number)
     stop_the_clock(page)
@@ -625,7 +624,7 @@ def test_try_again_is_not_held_up_by_a_read_the_network_swallows(
     page.get_by_label("Orange Money or MTN MoMo number").fill(site.failure_number)
     page.get_by_role("button", name="Pay FCFA 1,500").click()
     expect(page.get_by_role("heading", name="Payment failed", exact=True)).to_be_visible(timeout=OUTCOME_TIMEOUT_MS)
-    status_reads = re.compile(re.escape(site.api_url) + STATUS_READS)
+    status_reads = site.status_reads
     page.route(status_reads, swallow)
     again = page.get_by_role("button", name="Try again")
     stop_the_clock(page)
